@@ -1,0 +1,79 @@
+"""Find the feeds and episodes of a project folder and check them as a whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import EpisodeConfig, FeedConfig, load_episode, load_feed
+from .errors import ConfigError
+
+
+class Catalog:
+    """The repository's episodes/ and feeds/ folders."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.episodes_dir = self.root / "episodes"
+        self.feeds_dir = self.root / "feeds"
+
+    def feed_paths(self) -> list[Path]:
+        return sorted(self.feeds_dir.glob("*.toml"))
+
+    def feed(self, name: str | None = None) -> FeedConfig:
+        """The named feed, or the only one; a project with several must name it."""
+        if name:
+            path = Path(name)
+            if not path.suffix:
+                path = self.feeds_dir / f"{name}.toml"
+            return load_feed(path)
+        paths = self.feed_paths()
+        if not paths:
+            raise ConfigError("no feed: add a feeds/<name>.toml", where=self.feeds_dir)
+        if len(paths) > 1:
+            raise ConfigError("several feeds: name one with --feed", where=self.feeds_dir)
+        return load_feed(paths[0])
+
+    def feeds(self) -> list[FeedConfig]:
+        return [load_feed(p) for p in self.feed_paths()]
+
+    def episode_folders(self) -> list[Path]:
+        if not self.episodes_dir.is_dir():
+            return []
+        return sorted(p for p in self.episodes_dir.iterdir() if (p / "episode.toml").is_file())
+
+    def episodes(self) -> list[EpisodeConfig]:
+        """Every episode, validated, with numbers unique within a season."""
+        eps = [load_episode(f) for f in self.episode_folders()]
+        seen: dict[tuple[int | None, int], EpisodeConfig] = {}
+        for ep in eps:
+            key = (ep.season, ep.number)
+            if key in seen:
+                other = seen[key].folder / "episode.toml"
+                raise ConfigError(f"episode number {ep.number} is already used by {other}",
+                                  where=ep.folder / "episode.toml", field="number")
+            seen[key] = ep
+        return eps
+
+    def episode(self, ref: str) -> EpisodeConfig:
+        """An episode by folder path or by number; checks the whole catalogue for clashes."""
+        eps = self.episodes()
+        path = Path(ref)
+        if path.is_dir():
+            target = path.resolve()
+            for ep in eps:
+                if ep.folder == target:
+                    return ep
+            return load_episode(path)
+        if ref.isdigit():
+            matches = [ep for ep in eps if ep.number == int(ref)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise ConfigError(f"episode number {ref} is in several seasons; give the folder",
+                                  where=self.episodes_dir)
+        for ep in eps:
+            if ep.slug == ref or ep.folder.name == ref:
+                return ep
+        raise ConfigError(f"no episode {ref!r} (give a folder, a number or a slug)",
+                          where=self.episodes_dir)
+

@@ -1,0 +1,248 @@
+"""Feed and episode configuration, declared once as pydantic models and validated on load."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
+
+from .errors import ConfigError
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Owner(Strict):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AudioSettings(Strict):
+    """What every published MP3 of the feed is mastered and encoded to."""
+
+    bitrate: int = Field(128, ge=32, le=320, description="MP3 bitrate in kbit/s")
+    channels: Literal[1, 2] = 2
+    sample_rate: Literal[22050, 32000, 44100, 48000] = 44100
+    target_lufs: float = Field(-16.0, ge=-40, le=-5, description="integrated loudness target")
+    true_peak_dbtp: float = Field(-1.0, ge=-9, le=0, description="true-peak ceiling")
+
+
+class CacheSettings(Strict):
+    """Cache-Control max-age per kind of object: media never changes under its name."""
+
+    media_s: int = Field(31536000, ge=0)
+    feed_s: int = Field(300, ge=0)
+
+
+class FeedConfig(Strict):
+    """One feed: a TOML file in feeds/, its name is the file's stem."""
+
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1, max_length=4000)
+    author: str = Field(min_length=1)
+    owner: Owner
+    language: str = Field(pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+    categories: list[list[str]] = Field(min_length=1)
+    explicit: bool = False
+    artwork: Path
+    link: str = Field(pattern=r"^https?://")
+    base_url: str = Field(pattern=r"^https?://", description="public URL of the storage root")
+    storage: str = Field("public", description="folder path or s3://bucket/prefix")
+    type: Literal["episodic", "serial"] = "episodic"
+    copyright: str | None = None
+    locked: bool = True
+    ffmpeg: str | None = None
+    audio: AudioSettings = AudioSettings()
+    cache: CacheSettings = CacheSettings()
+
+    name: str = Field("", exclude=True)
+    path: Path = Field(Path("."), exclude=True)
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, v: list[list[str]]) -> list[list[str]]:
+        for cat in v:
+            if not 1 <= len(cat) <= 2 or not all(c.strip() for c in cat):
+                raise ValueError("each category is [\"Category\"] or [\"Category\", \"Subcategory\"]")
+        return v
+
+    @property
+    def feed_key(self) -> str:
+        return f"{self.name}.xml"
+
+    @property
+    def feed_url(self) -> str:
+        return public_url(self.base_url, self.feed_key)
+
+    def artwork_path(self) -> Path:
+        return (self.path.parent / self.artwork).resolve()
+
+
+def public_url(base_url: str, key: str) -> str:
+    return f"{base_url.rstrip('/')}/{key}"
+
+
+class Chapter(Strict):
+    start: str | float = Field(description="seconds, or HH:MM:SS(.mmm) / MM:SS")
+    title: str = Field(min_length=1)
+    url: str | None = Field(None, pattern=r"^https?://")
+    image: str | None = None
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, v: str | float) -> str | float:
+        parse_timestamp(v)
+        return v
+
+    @property
+    def start_s(self) -> float:
+        return parse_timestamp(self.start)
+
+
+class Person(Strict):
+    name: str = Field(min_length=1)
+    role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
+    href: str | None = Field(None, pattern=r"^https?://")
+    img: str | None = Field(None, pattern=r"^https?://")
+
+
+class EpisodeConfig(Strict):
+    """One episode: episodes/<number>-<slug>/episode.toml."""
+
+    title: str = Field(min_length=1)
+    number: int = Field(ge=0)
+    season: int | None = Field(None, ge=0)
+    published: datetime
+    audio: Path
+    notes: str | None = Field(None, description="show notes in Markdown (inline)")
+    notes_file: Path | None = Field(None, description="show notes in a Markdown file")
+    explicit: bool | None = None
+    type: Literal["full", "trailer", "bonus"] = "full"
+    artwork: Path | None = None
+    chapters: list[Chapter] = []
+    persons: list[Person] = []
+    guid: str | None = Field(None, min_length=1, description="only for episodes migrated from another host")
+
+    slug: str = Field("", exclude=True)
+    folder: Path = Field(Path("."), exclude=True)
+
+    @field_validator("published")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("needs a time zone, e.g. 2026-11-20T09:00:00-05:00")
+        return v
+
+    @model_validator(mode="after")
+    def _one_notes(self) -> "EpisodeConfig":
+        if self.notes is not None and self.notes_file is not None:
+            raise ValueError("give either notes or notes_file, not both")
+        starts = [c.start_s for c in self.chapters]
+        if starts and (starts[0] != 0 or starts != sorted(set(starts))):
+            raise ValueError("chapters: first chapter starts at 0 and starts increase")
+        return self
+
+    def file(self, rel: Path) -> Path:
+        return (self.folder / rel).resolve()
+
+    def notes_markdown(self) -> str:
+        if self.notes_file is not None:
+            return self.file(self.notes_file).read_text(encoding="utf-8")
+        return self.notes or ""
+
+
+def parse_timestamp(v: str | float | int) -> float:
+    """Seconds from 93.5, "01:33.5" or "00:01:33.500"."""
+    if isinstance(v, (int, float)):
+        if v < 0:
+            raise ValueError("must not be negative")
+        return float(v)
+    parts = v.strip().split(":")
+    try:
+        if not 1 <= len(parts) <= 3:
+            raise ValueError
+        seconds = 0.0
+        for p in parts:
+            seconds = seconds * 60 + float(p)
+    except ValueError:
+        raise ValueError(f"{v!r} is not a time (HH:MM:SS, MM:SS or seconds)") from None
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return seconds
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file not found", where=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", where=path) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", where=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", where=path) from None
+
+
+def _first_error(path: Path, exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or None
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    msg = msg.removeprefix("Value error, ")
+    return ConfigError(msg, where=path, field=field)
+
+
+def _validate(model: type[BaseModel], source: Path, data: dict, extra: dict) -> BaseModel:
+    try:
+        return model.model_validate({**data, **extra})
+    except ValidationError as exc:
+        raise _first_error(source, exc) from None
+
+
+def load_feed(path: Path) -> FeedConfig:
+    path = Path(path)
+    data = _read_toml(path)
+    for reserved in ("name", "path"):
+        if reserved in data:
+            raise ConfigError("unknown key", where=path, field=reserved)
+    feed = _validate(FeedConfig, path, data, {"name": path.stem, "path": path.resolve()})
+    art = feed.artwork_path()
+    if not art.is_file():
+        raise ConfigError(f"file not found: {art}", where=path, field="artwork")
+    return feed
+
+
+def load_episode(folder: Path) -> EpisodeConfig:
+    folder = Path(folder)
+    path = folder / "episode.toml"
+    data = _read_toml(path)
+    for reserved in ("slug", "folder"):
+        if reserved in data:
+            raise ConfigError("unknown key", where=path, field=reserved)
+    ep = _validate(EpisodeConfig, path, data,
+                   {"slug": slug_of(folder), "folder": folder.resolve()})
+    for field in ("audio", "notes_file", "artwork"):
+        rel = getattr(ep, field)
+        if rel is not None and not ep.file(rel).is_file():
+            raise ConfigError(f"file not found: {ep.file(rel)}", where=path, field=field)
+    return ep
+
+
+def slug_of(folder: Path) -> str:
+    """The slug of episodes/012-my-title is my-title: the number prefix is for sorting only."""
+    name = folder.resolve().name
+    head, sep, rest = name.partition("-")
+    return rest if sep and head.isdigit() and rest else name

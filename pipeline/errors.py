@@ -1,0 +1,31 @@
+"""The one error type for user-facing failures; cli.py turns it into one stderr line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PublishError(Exception):
+    """A failure the user can fix: bad input, missing file, unreachable storage.
+
+    `where` names the file (and `field` the key inside it) so the message points at the fix.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, where: str | Path | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = str(where) if where is not None else None
+        self.field = field
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.where, self.field) if p]
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ConfigError(PublishError):
+    """Invalid feed or episode configuration (exit status 2, like a usage error)."""
+
+    exit_code = 2

@@ -1,0 +1,93 @@
+"""Where published objects live: a small interface with a local-folder and an S3 backend."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CONTENT_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".json": "application/json",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".xml": "application/rss+xml",
+    ".html": "text/html",
+}
+
+Progress = Callable[[int], None]
+
+
+def content_type_for(key: str) -> str:
+    if key.endswith(".chapters.json"):
+        return "application/json+chapters"
+    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    sha256: str | None
+
+
+class Storage(ABC):
+    """Keys are '/'-separated paths below the storage root, the same in every backend."""
+
+    uri: str
+
+    @abstractmethod
+    def location(self, key: str) -> str:
+        """Where the object really is: a file:// URL or an s3:// URI."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and sha256 of an object, or None when it does not exist."""
+
+    @abstractmethod
+    def put_file(self, key: str, path: Path, *, sha256: str, content_type: str,
+                 cache_control: str, progress: Progress | None = None) -> None:
+        """Store a file so that readers see either the old object or the whole new one."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        """Store small content (manifest, feed) atomically."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes | None:
+        """The object's content, or None when it does not exist."""
+
+    @abstractmethod
+    def download(self, key: str, dest: Path) -> None:
+        """Copy an object to a local file."""
+
+
+def open_storage(target: str, root: Path) -> Storage:
+    """A storage from a target: `s3://bucket/prefix`, `file:///abs/path` or a folder path.
+
+    A relative folder is taken relative to the project root, so runs from any directory agree.
+    """
+    if target.startswith("s3://"):
+        from .s3 import S3Storage
+
+        return S3Storage.from_uri(target)
+    from .local import LocalStorage
+
+    path = Path(target.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        path = root / path
+    return LocalStorage(path)

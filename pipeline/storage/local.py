@@ -1,0 +1,88 @@
+"""A local folder laid out exactly like the bucket, so any static web server can serve it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from ..errors import PublishError
+from . import ObjectInfo, Progress, Storage, sha256_file
+
+COPY_CHUNK = 1 << 20
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.uri = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        pure = PurePosixPath(key)
+        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+            raise PublishError(f"refusing storage key outside the storage root: {key!r}")
+        return self.root.joinpath(*pure.parts)
+
+    def location(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def head(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        return ObjectInfo(key=key, size=path.stat().st_size, sha256=sha256_file(path))
+
+    def put_file(self, key: str, path: Path, *, sha256: str, content_type: str,
+                 cache_control: str, progress: Progress | None = None) -> None:
+        with open(path, "rb") as src:
+            self._atomic_write(key, lambda dst: _copy(src, dst, progress))
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        self._atomic_write(key, lambda dst: dst.write(data))
+
+    def get_bytes(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def download(self, key: str, dest: Path) -> None:
+        path = self._path(key)
+        if not path.is_file():
+            raise PublishError("object is missing from storage", where=self.location(key))
+        shutil.copyfile(path, dest)
+
+    def _atomic_write(self, key: str, write) -> None:
+        """Temporary file in the same folder, fsync, rename, fsync the folder."""
+        final = self._path(key)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise PublishError(f"cannot write: {exc.strerror}", where=final.parent) from None
+        try:
+            with os.fdopen(fd, "wb") as dst:
+                write(dst)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise PublishError(f"cannot write: {exc.strerror}", where=final) from None
+            raise
+        dir_fd = os.open(final.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _copy(src, dst, progress: Progress | None) -> None:
+    while block := src.read(COPY_CHUNK):
+        dst.write(block)
+        if progress:
+            progress(len(block))
