@@ -20,7 +20,7 @@ class Catalog:
         return sorted(self.feeds_dir.glob("*.toml"))
 
     def feed(self, name: str | None = None) -> FeedConfig:
-        """The named feed, or the only one; a project with several must name it."""
+        """The named feed, or the primary one: the only feed without a [filter]."""
         if name:
             path = Path(name)
             if not path.suffix:
@@ -29,9 +29,13 @@ class Catalog:
         paths = self.feed_paths()
         if not paths:
             raise ConfigError("no feed: add a feeds/<name>.toml", where=self.feeds_dir)
-        if len(paths) > 1:
-            raise ConfigError("several feeds: name one with --feed", where=self.feeds_dir)
-        return load_feed(paths[0])
+        if len(paths) == 1:
+            return load_feed(paths[0])
+        primary = [f for f in self.feeds() if f.filter is None]
+        if len(primary) != 1:
+            raise ConfigError(f"{len(primary)} feeds without a [filter]: name one with --feed",
+                              where=self.feeds_dir)
+        return primary[0]
 
     def feeds(self) -> list[FeedConfig]:
         return [load_feed(p) for p in self.feed_paths()]

@@ -9,7 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import chapters as chaptersmod
+from . import transcript as transcriptmod
 from .errors import ConfigError
+from .timecode import parse_timestamp
 
 
 class Strict(BaseModel):
@@ -40,6 +43,39 @@ class CacheSettings(Strict):
     feed_s: int = Field(300, ge=0)
 
 
+class Person(Strict):
+    name: str = Field(min_length=1)
+    role: Literal["host", "guest", "co-host", "producer", "editor"] = Field(
+        "guest", description="an episode's default; a feed's persons are usually hosts")
+    href: str | None = Field(None, pattern=r"^https?://")
+    img: str | None = Field(None, pattern=r"^https?://")
+
+
+class Funding(Strict):
+    """`podcast:funding`: where listeners can support the show."""
+
+    url: str = Field(pattern=r"^https://")
+    text: str = Field(min_length=1, max_length=128)
+
+
+class Txt(Strict):
+    """`podcast:txt`: free text for machines, e.g. a platform's ownership token."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    purpose: str | None = Field(None, max_length=128)
+
+
+class FeedFilter(Strict):
+    """Which episodes of the catalogue a secondary feed lists (all conditions must hold)."""
+
+    types: list[Literal["full", "trailer", "bonus"]] | None = None
+    seasons: list[int] | None = None
+
+    def admits(self, episode_type: str, season: int | None) -> bool:
+        return ((self.types is None or episode_type in self.types)
+                and (self.seasons is None or season in self.seasons))
+
+
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
@@ -57,6 +93,16 @@ class FeedConfig(Strict):
     type: Literal["episodic", "serial"] = "episodic"
     copyright: str | None = None
     locked: bool = True
+    new_feed_url: str | None = Field(None, pattern=r"^https://",
+                                     description="the show moved: where apps should go now")
+    complete: bool = False
+    block: bool = False
+    funding: list[Funding] = []
+    license: str | None = Field(None, min_length=1, description="e.g. cc-by-4.0")
+    license_url: str | None = Field(None, pattern=r"^https://")
+    persons: list[Person] = []
+    txt: list[Txt] = []
+    filter: FeedFilter | None = None
     ffmpeg: str | None = None
     audio: AudioSettings = AudioSettings()
     cache: CacheSettings = CacheSettings()
@@ -88,11 +134,10 @@ def public_url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
 
-class Chapter(Strict):
+class Timed(Strict):
+    """Something that starts at a moment of the episode, written as people write times."""
+
     start: str | float = Field(description="seconds, or HH:MM:SS(.mmm) / MM:SS")
-    title: str = Field(min_length=1)
-    url: str | None = Field(None, pattern=r"^https?://")
-    image: str | None = None
 
     @field_validator("start")
     @classmethod
@@ -105,11 +150,17 @@ class Chapter(Strict):
         return parse_timestamp(self.start)
 
 
-class Person(Strict):
-    name: str = Field(min_length=1)
-    role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
-    href: str | None = Field(None, pattern=r"^https?://")
-    img: str | None = Field(None, pattern=r"^https?://")
+class Chapter(Timed):
+    title: str = Field(min_length=1)
+    url: str | None = Field(None, pattern=r"^https?://")
+    image: str | None = None
+
+
+class Soundbite(Timed):
+    """`podcast:soundbite`: a moment apps may play as a preview."""
+
+    duration: float = Field(gt=0, le=600, description="seconds")
+    title: str | None = None
 
 
 class EpisodeConfig(Strict):
@@ -126,6 +177,10 @@ class EpisodeConfig(Strict):
     type: Literal["full", "trailer", "bonus"] = "full"
     artwork: Path | None = None
     chapters: list[Chapter] = []
+    chapters_file: Path | None = Field(None, description="Podcasting 2.0 JSON or text chapters")
+    transcript: Path | None = Field(None, description="an SRT or WebVTT file")
+    soundbites: list[Soundbite] = []
+    block: bool = False
     persons: list[Person] = []
     guid: str | None = Field(None, min_length=1, description="only for episodes migrated from another host")
 
@@ -143,9 +198,9 @@ class EpisodeConfig(Strict):
     def _one_notes(self) -> EpisodeConfig:
         if self.notes is not None and self.notes_file is not None:
             raise ValueError("give either notes or notes_file, not both")
-        starts = [c.start_s for c in self.chapters]
-        if starts and (starts[0] != 0 or starts != sorted(set(starts))):
-            raise ValueError("chapters: first chapter starts at 0 and starts increase")
+        if self.chapters and self.chapters_file is not None:
+            raise ValueError("give either chapters or chapters_file, not both")
+        chaptersmod.check_starts([c.start_s for c in self.chapters])
         return self
 
     def file(self, rel: Path) -> Path:
@@ -155,26 +210,6 @@ class EpisodeConfig(Strict):
         if self.notes_file is not None:
             return self.file(self.notes_file).read_text(encoding="utf-8")
         return self.notes or ""
-
-
-def parse_timestamp(v: str | float) -> float:
-    """Seconds from 93.5, "01:33.5" or "00:01:33.500"."""
-    if isinstance(v, (int, float)):
-        if v < 0:
-            raise ValueError("must not be negative")
-        return float(v)
-    parts = v.strip().split(":")
-    try:
-        if not 1 <= len(parts) <= 3:
-            raise ValueError
-        seconds = 0.0
-        for p in parts:
-            seconds = seconds * 60 + float(p)
-    except ValueError:
-        raise ValueError(f"{v!r} is not a time (HH:MM:SS, MM:SS or seconds)") from None
-    if seconds < 0:
-        raise ValueError("must not be negative")
-    return seconds
 
 
 def _read_toml(path: Path) -> dict:
@@ -233,11 +268,31 @@ def load_episode(folder: Path) -> EpisodeConfig:
             raise ConfigError("unknown key", where=path, field=reserved)
     ep = _validate(EpisodeConfig, path, data,
                    {"slug": slug_of(folder), "folder": folder.resolve()})
-    for field in ("audio", "notes_file", "artwork"):
+    for field in ("audio", "notes_file", "artwork", "chapters_file", "transcript"):
         rel = getattr(ep, field)
         if rel is not None and not ep.file(rel).is_file():
             raise ConfigError(f"file not found: {ep.file(rel)}", where=path, field=field)
+    if ep.transcript is not None:
+        try:
+            transcriptmod.read(ep.file(ep.transcript))
+        except transcriptmod.TranscriptError as exc:
+            raise ConfigError(str(exc), where=ep.file(ep.transcript), field="transcript") from None
+    if ep.chapters_file is not None:
+        ep = ep.model_copy(update={"chapters": _chapters_from_file(ep, path)})
     return ep
+
+
+def _chapters_from_file(ep: EpisodeConfig, toml: Path) -> list[Chapter]:
+    """The file's chapters, validated exactly like [[chapters]] tables in episode.toml."""
+    source = ep.file(ep.chapters_file)
+    try:
+        chapters = [Chapter.model_validate(c) for c in chaptersmod.read(source)]
+        chaptersmod.check_starts([c.start_s for c in chapters])
+    except ValidationError as exc:
+        raise _first_error(source, exc) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(exc), where=source, field="chapters_file") from None
+    return chapters
 
 
 def slug_of(folder: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator
 
@@ -10,12 +11,19 @@ from . import __version__
 from .config import FeedConfig, public_url
 from .feedext.itunes import ItunesEntry, ItunesFeed
 from .feedext.podcast import PodcastEntry, PodcastFeed
+from .feedext.psc import PscEntry, PscFeed
 from .manifest import EpisodeRecord, FeedRecord, Manifest
+from .transcript import FORMATS as TRANSCRIPT_FORMATS
+
+AUDIO_TYPE = "audio/mpeg"
+TRANSCRIPT_REL = dict(TRANSCRIPT_FORMATS.values())
 
 
-def visible_episodes(manifest: Manifest, now: datetime) -> list[EpisodeRecord]:
-    """Episodes whose publish time has come, newest first; scheduled ones wait."""
-    eps = [e for e in manifest.episodes.values() if e.published <= now]
+def visible_episodes(manifest: Manifest, now: datetime,
+                     feed: FeedConfig | None = None) -> list[EpisodeRecord]:
+    """Episodes whose publish time has come and that the feed's filter admits, newest first."""
+    eps = [e for e in manifest.episodes.values() if e.published <= now
+           and (feed is None or feed.filter is None or feed.filter.admits(e.type, e.season))]
     return sorted(eps, key=lambda e: (e.published, e.number), reverse=True)
 
 
@@ -26,13 +34,14 @@ def render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     rebuilding an unchanged feed gives the same bytes and uploads nothing.
     """
     record: FeedRecord = manifest.feeds[feed.name]
-    episodes = visible_episodes(manifest, now)
+    episodes = visible_episodes(manifest, now, feed)
     url = lambda key: public_url(feed.base_url, key)
     artwork = url(record.artwork.key) if record.artwork else None
 
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesFeed, ItunesEntry)
     fg.register_extension("podcast", PodcastFeed, PodcastEntry)
+    fg.register_extension("psc", PscFeed, PscEntry)
     fg.title(feed.title)
     fg.link(href=feed.feed_url, rel="self")
     fg.link(href=feed.link, rel="alternate")
@@ -48,10 +57,23 @@ def render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
 
     fg.itunes.channel(author=feed.author, owner_name=feed.owner.name,
                       owner_email=feed.owner.email, image=artwork or "",
-                      categories=feed.categories, explicit=feed.explicit, show_type=feed.type)
+                      categories=feed.categories, explicit=feed.explicit, show_type=feed.type,
+                      new_feed_url=feed.new_feed_url, complete=feed.complete, block=feed.block)
     fg.podcast.guid(record.podcast_guid)
     fg.podcast.locked(feed.locked, feed.owner.email)
     fg.podcast.medium("podcast")
+    for fund in feed.funding:
+        fg.podcast.funding(fund.url, fund.text)
+    if feed.license:
+        fg.podcast.license(feed.license, feed.license_url)
+    for person in feed.persons:
+        fg.podcast.person(person.name, person.role, person.href, person.img)
+    for txt in feed.txt:
+        fg.podcast.txt(txt.text, txt.purpose)
+    for ep in episodes:
+        if ep.type == "trailer":
+            fg.podcast.trailer(ep.title, url(ep.audio.key), format_datetime(ep.published),
+                               ep.audio.bytes, AUDIO_TYPE, ep.season)
 
     for ep in episodes:
         fe = fg.add_entry(order="append")
@@ -61,13 +83,32 @@ def render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.description(ep.description or ep.title)
         if ep.notes_html:
             fe.content(ep.notes_html, type="CDATA")
-        fe.enclosure(url(ep.audio.key), str(ep.audio.bytes), "audio/mpeg")
+        fe.enclosure(url(ep.audio.key), str(ep.audio.bytes), AUDIO_TYPE)
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,
-                       image=url(ep.artwork.key) if ep.artwork else None)
-        if ep.season is not None:
-            fe.podcast.season(ep.season)
-        fe.podcast.episode(ep.number)
-        for person in ep.persons:
-            fe.podcast.person(person.name, person.role, person.href, person.img)
+                       image=url(ep.artwork.key) if ep.artwork else artwork, block=ep.block)
+        _podcast_item(fe, ep, url, feed.language)
+        if ep.chapters:
+            fe.psc.chapters([(c.start_s, c.title, c.url, c.image) for c in ep.chapters])
     return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+
+
+def _podcast_item(fe, ep: EpisodeRecord, url, language: str) -> None:
+    """The Podcasting 2.0 tags of one item, in the order the namespace documents them."""
+    if ep.season is not None:
+        fe.podcast.season(ep.season)
+    fe.podcast.episode(ep.number)
+    for person in ep.persons:
+        fe.podcast.person(person.name, person.role, person.href, person.img)
+    if ep.chapters_file:
+        fe.podcast.chapters(url(ep.chapters_file.key))
+    for t in ep.transcripts:
+        fe.podcast.transcript(url(t.key), t.type, language, TRANSCRIPT_REL.get(t.type))
+    for bite in ep.soundbites:
+        fe.podcast.soundbite(bite.start_s, bite.duration_s, bite.title)
+    if ep.renditions:  # the enclosure itself is the default rendition
+        fe.podcast.alternate_enclosure(url(ep.audio.key), AUDIO_TYPE, ep.audio.bytes,
+                                       ep.audio.sha256, default=True, title="MP3")
+        for r in ep.renditions:
+            fe.podcast.alternate_enclosure(url(r.key), r.type, r.bytes, r.sha256,
+                                           title=r.title, bitrate=r.bitrate, codecs=r.codecs)

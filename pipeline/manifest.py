@@ -44,6 +44,26 @@ class PublishedPerson(Record):
     img: str | None = None
 
 
+class PublishedFile(StoredObject):
+    """A file published beside the audio (a transcript, say) with the MIME type feeds name."""
+
+    type: str
+
+
+class Rendition(PublishedFile):
+    """Another encoding of the same episode, for `podcast:alternateEnclosure`."""
+
+    title: str | None = None
+    bitrate: int | None = None
+    codecs: str | None = None
+
+
+class PublishedSoundbite(Record):
+    start_s: float
+    duration_s: float
+    title: str | None = None
+
+
 class EpisodeRecord(Record):
     """One episode as published; the feed never needs the episode folder again."""
 
@@ -62,6 +82,11 @@ class EpisodeRecord(Record):
     artwork: StoredObject | None = None
     chapters: list[PublishedChapter] = []
     persons: list[PublishedPerson] = []
+    chapters_file: StoredObject | None = None
+    transcripts: list[PublishedFile] = []
+    soundbites: list[PublishedSoundbite] = []
+    renditions: list[Rendition] = []
+    block: bool = False
     loudness: dict = {}
 
 

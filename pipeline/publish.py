@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import chapters as chaptersmod
 from . import feed as feedmod
 from . import ffmpeg, master, notes
 from . import manifest as mf
+from . import transcript as transcriptmod
 from .catalog import Catalog
 from .config import EpisodeConfig, FeedConfig, public_url
 from .errors import PublishError
@@ -155,10 +157,37 @@ def _fingerprint(obj: object) -> str:
     return sha256_bytes(json.dumps(obj, sort_keys=True, default=str).encode())
 
 
-def addressed(folder: str, stem: str, path: Path, cache_control: str) -> Upload:
+def addressed(folder: str, stem: str, path: Path, cache_control: str,
+              suffix: str | None = None) -> Upload:
     """Content-addressed keys: new bytes get a new name, so a CDN never serves a stale file."""
     sha = sha256_file(path)
-    return Upload(f"{folder}/{stem}-{sha[:12]}{path.suffix.lower()}", path, sha, cache_control)
+    return Upload(f"{folder}/{stem}-{sha[:12]}{suffix or path.suffix.lower()}", path, sha,
+                  cache_control)
+
+
+def _side_files(s: Session, ep: EpisodeConfig, tmp: Path
+                ) -> tuple[Upload | None, list[tuple[Upload, str]]]:
+    """The JSON chapters file and the transcript in every format, ready to upload."""
+    folder = f"episodes/{ep.slug}"
+    chapters_up = None
+    if ep.chapters:
+        path = tmp / f"{ep.slug}.chapters.json"
+        path.write_text(chaptersmod.to_json(_marks(ep)), encoding="utf-8")
+        chapters_up = addressed(folder, ep.slug, path, s.media_cache(), ".chapters.json")
+    transcripts = []
+    if ep.transcript is not None:
+        cues = transcriptmod.read(ep.file(ep.transcript))
+        for suffix, (mime, _rel) in transcriptmod.FORMATS.items():
+            path = tmp / f"{ep.slug}.transcript{suffix}"
+            path.write_text(transcriptmod.WRITERS[suffix](cues), encoding="utf-8")
+            transcripts.append((addressed(folder, ep.slug, path, s.media_cache()), mime))
+    return chapters_up, transcripts
+
+
+def _marks(ep: EpisodeConfig) -> list[mf.PublishedChapter]:
+    """The chapters as published: the one list JSON, ID3 and psc chapters are all made from."""
+    return [mf.PublishedChapter(start_s=c.start_s, title=c.title, url=c.url, image=c.image)
+            for c in ep.chapters]
 
 
 def with_feed_records(s: Session, manifest: mf.Manifest) -> tuple[mf.Manifest, list[Upload]]:
@@ -188,10 +217,10 @@ def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
     cover = ep.file(ep.artwork) if ep.artwork else s.feed.artwork_path()
     marks: tuple[ChapterMark, ...] = ()
     if ep.chapters and duration_s:
-        starts = [c.start_s for c in ep.chapters]
-        ends = starts[1:] + [duration_s]
-        marks = tuple(ChapterMark(st, en, c.title, c.url)
-                      for st, en, c in zip(starts, ends, ep.chapters))
+        chapters = _marks(ep)
+        ends = [c.start_s for c in chapters[1:]] + [duration_s]
+        marks = tuple(ChapterMark(c.start_s, end, c.title, c.url)
+                      for c, end in zip(chapters, ends))
     return TagData(title=ep.title, artist=s.feed.author, album=s.feed.title, track=ep.number,
                    date=ep.published, description=description, feed_url=s.feed.feed_url,
                    guid=guid, category=" > ".join(s.feed.categories[0]),
@@ -246,6 +275,9 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     result = {"episode": ep.slug, "guid": guid, "dry_run": s.dry_run}
 
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+        chapters_up, transcripts = _side_files(s, ep, Path(tmp))
+        uploads += [chapters_up] if chapters_up else []
+        uploads += [up for up, _mime in transcripts]
         if same_audio and known.tags_fingerprint == tags_fp and _intact(s, known):
             audio, loudness = known, existing.loudness
             result.update(encoded=False, retagged=False)
@@ -286,10 +318,14 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
             explicit=s.feed.explicit if ep.explicit is None else ep.explicit, type=ep.type,
             description=description, notes_html=notes_html, audio=audio,
             artwork=cover.stored() if cover else None,
-            chapters=[mf.PublishedChapter(start_s=c.start_s, title=c.title, url=c.url,
-                                          image=c.image) for c in ep.chapters],
+            chapters=_marks(ep),
             persons=[mf.PublishedPerson(**p.model_dump()) for p in ep.persons],
-            loudness=loudness)
+            chapters_file=chapters_up.stored() if chapters_up else None,
+            transcripts=[mf.PublishedFile(**up.stored().model_dump(), type=mime)
+                         for up, mime in transcripts],
+            soundbites=[mf.PublishedSoundbite(start_s=b.start_s, duration_s=b.duration,
+                                              title=b.title) for b in ep.soundbites],
+            block=ep.block, loudness=loudness)
         if existing is not None and record.model_copy(update={"updated": existing.updated}) \
                 == existing:
             record = existing  # nothing changed: keep `updated`, so the feed's bytes stay put

@@ -11,7 +11,9 @@ class ItunesFeed(NamespaceExtension):
     prefix, uri = "itunes", ITUNES_NS
 
     def channel(self, *, author: str, owner_name: str, owner_email: str, image: str,
-                categories: list[list[str]], explicit: bool, show_type: str) -> None:
+                categories: list[list[str]], explicit: bool, show_type: str,
+                new_feed_url: str | None = None, complete: bool = False,
+                block: bool = False) -> None:
         self.add("author", author)
         self.add("owner", children=(el("name", owner_name), el("email", owner_email)))
         self.add("image", attrs={"href": image})
@@ -20,13 +22,20 @@ class ItunesFeed(NamespaceExtension):
                      children=tuple(el("category", attrs={"text": s}) for s in subs))
         self.add("explicit", "true" if explicit else "false")
         self.add("type", show_type)
+        if new_feed_url:
+            self.add("new-feed-url", new_feed_url)
+        if complete:  # Apple and PSP-1 know only "yes"; an ongoing show omits the tag
+            self.add("complete", "yes")
+        if block:
+            self.add("block", "yes")
 
 
 class ItunesEntry(NamespaceEntryExtension):
     prefix, uri = "itunes", ITUNES_NS
 
     def item(self, *, title: str, duration_s: float, explicit: bool, episode_type: str,
-             episode: int | None, season: int | None, image: str | None) -> None:
+             episode: int | None, season: int | None, image: str | None,
+             block: bool = False) -> None:
         self.add("title", title)
         self.add("duration", str(round(duration_s)))
         self.add("explicit", "true" if explicit else "false")
@@ -37,3 +46,5 @@ class ItunesEntry(NamespaceEntryExtension):
             self.add("season", str(season))
         if image:
             self.add("image", attrs={"href": image})
+        if block:
+            self.add("block", "yes")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import NamespaceEntryExtension, NamespaceExtension
+import base64
+
+from . import NamespaceEntryExtension, NamespaceExtension, el
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
@@ -22,6 +24,20 @@ class PodcastFeed(NamespaceExtension):
 
     def medium(self, value: str) -> None:
         self.add("medium", value)
+
+    def funding(self, url: str, text: str) -> None:
+        self.add("funding", text, {"url": url})
+
+    def license(self, name: str, url: str | None) -> None:
+        self.add("license", name, {"url": url})
+
+    def txt(self, text: str, purpose: str | None) -> None:
+        self.add("txt", text, {"purpose": purpose})
+
+    def trailer(self, title: str, url: str, pubdate: str, length: int, mime: str,
+                season: int | None) -> None:
+        self.add("trailer", title, {"url": url, "pubdate": pubdate, "length": length,
+                                    "type": mime, "season": season})
 
 
 class PodcastEntry(NamespaceEntryExtension):
@@ -43,3 +59,18 @@ class PodcastEntry(NamespaceEntryExtension):
     def transcript(self, url: str, mime: str, language: str | None = None,
                    rel: str | None = None) -> None:
         self.add("transcript", attrs={"url": url, "type": mime, "language": language, "rel": rel})
+
+    def soundbite(self, start_s: float, duration_s: float, title: str | None) -> None:
+        self.add("soundbite", title, {"startTime": f"{start_s:g}", "duration": f"{duration_s:g}"})
+
+    def alternate_enclosure(self, url: str, mime: str, length: int, sha256: str, *,
+                            default: bool = False, title: str | None = None,
+                            bitrate: int | None = None, codecs: str | None = None) -> None:
+        """One rendition; the integrity hash lets apps check what they downloaded."""
+        sri = "sha256-" + base64.b64encode(bytes.fromhex(sha256)).decode()
+        self.add("alternateEnclosure",
+                 attrs={"type": mime, "length": length, "bitrate": bitrate,
+                        "default": "true" if default else None, "title": title,
+                        "codecs": codecs},
+                 children=(el("source", attrs={"uri": url}),
+                           el("integrity", attrs={"type": "sri", "value": sri})))
