@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import scaffold
+from pipeline import checkup, scaffold
 from pipeline import status as statusmod
 from pipeline.errors import PublishError
 from pipeline.publish import Session, publish_episode, rebuild_feeds
@@ -95,7 +95,18 @@ def episode(episode: str, feed_name: str | None, dry_run: bool, storage: str | N
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
     ep = s.catalog.episode(episode)
+    _refuse_on_errors(checkup.before_upload(s, [ep]), out, ep.folder / "episode.toml")
     out.result(publish_episode(s, ep), _show_episode)
+
+
+def _refuse_on_errors(problems: list, out: Output, where: Path | str) -> None:
+    """Warnings are shown and publishing goes on; errors stop it before any upload."""
+    for p in problems:
+        out.log(str(p))
+    errors = sum(p.level == "error" for p in problems)
+    if errors:
+        raise PublishError(f"{errors} error(s) listed above; nothing was published",
+                           where=where)
 
 
 def _show_episode(r: dict) -> None:
@@ -133,6 +144,60 @@ def feed(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: 
     s = Session.open(_root(), feed_name, storage, _now(as_of), progress=out.progress,
                      log=out.log, dry_run=dry_run)
     out.result(rebuild_feeds(s), _show_feeds)
+
+
+@cli.command()
+@click.argument("feed_name", metavar="[FEED]", required=False)
+@click.option("--storage", metavar="URI", help="Override the feed's storage.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def validate(feed_name: str | None, storage: str | None, as_json: bool) -> None:
+    """Check the feed's files, the feed as rebuilt now, and the published feed and objects."""
+    out = Output(as_json)
+    s = Session.open(_root(), feed_name, storage, _now())
+    problems = checkup.validate_feed(s)
+    errors = [p for p in problems if p.level == "error"]
+    warnings = [p for p in problems if p.level == "warning"]
+    out.result({"feed": s.feed.name, "errors": [vars(p) for p in errors],
+                "warnings": [vars(p) for p in warnings]}, _show_problems)
+    if errors:
+        raise PublishError(f"{len(errors)} error(s), {len(warnings)} warning(s)",
+                           where=s.feed.path)
+
+
+def _show_problems(r: dict) -> None:
+    for title, items in (("Errors", r["errors"]), ("Warnings", r["warnings"])):
+        if items:
+            click.secho(f"{title} ({len(items)}):", bold=True)
+            for p in items:
+                click.echo(f"  {p['where']}: {p['message']}")
+    if not r["errors"] and not r["warnings"]:
+        click.secho(f"{r['feed']}: no problems found", fg="green")
+
+
+@cli.command()
+@click.argument("feed_name", metavar="[FEED]", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 to let phones on the LAN subscribe.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--base-url", metavar="URL",
+              help="The URL apps reach this server at (default: http://HOST:PORT).")
+@click.option("--storage", metavar="URI", help="Override the feed's storage (a folder).")
+def serve(feed_name: str | None, host: str, port: int, base_url: str | None,
+          storage: str | None) -> None:
+    """Serve the local storage folder, with preview feeds that point at this server."""
+    from pipeline import serve as servemod
+
+    s = Session.open(_root(), feed_name, storage, _now())
+    server = servemod.make_server(s, host, port, base_url)
+    click.echo(f"Serving {s.storage.uri} at {server.base_url}/", err=True)
+    for f in server.feeds.values():
+        click.echo(f"  preview feed: {server.base_url}/{f.feed_key}", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command()

@@ -1,0 +1,102 @@
+"""Gathers what validate.py checks: files of the project, the manifest, and storage's answers."""
+
+from __future__ import annotations
+
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from . import feed as feedmod
+from . import ffmpeg, notes
+from . import transcript as transcriptmod
+from .config import EpisodeConfig, FeedConfig, public_url
+from .manifest import Manifest
+from .publish import Session
+from .storage import content_type_for
+from .validate import (
+    NS,
+    URL_ATTRS,
+    Problem,
+    Stored,
+    at,
+    check_episode_config,
+    check_feed_config,
+    check_published,
+    check_rendered,
+    warning,
+)
+
+
+def before_upload(s: Session, episodes: list[EpisodeConfig]) -> list[Problem]:
+    """The feed's and these episodes' files, checked before anything leaves the machine."""
+    problems = check_feed_config(s.feed, s.feed.artwork_path().read_bytes())
+    for ep in episodes:
+        description = notes.to_text(notes.to_html(ep.notes_markdown()))
+        duration = ffmpeg.probe_duration(s.exe, ep.file(ep.audio))
+        cues = transcriptmod.read(ep.file(ep.transcript)) if ep.transcript else None
+        artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
+        problems += check_episode_config(ep, description, duration, cues, artwork)
+    return problems
+
+
+def validate_feed(s: Session) -> list[Problem]:
+    """`publish validate`: the catalogue, the feed as it would be rebuilt now, and the feed
+    that is published, with every object it points at asked about in storage."""
+    feed = s.feed
+    eps = [ep for ep in s.catalog.episodes()
+           if feed.filter is None or feed.filter.admits(ep.type, ep.season)]
+    problems = before_upload(s, eps)
+    manifest = s.read_manifest()
+    where = _item_where(s, manifest)
+    if feed.name in manifest.feeds:
+        problems += check_rendered(feedmod.render(feed, manifest, s.now), str(feed.path), where)
+    published = s.storage.get_bytes(feed.feed_key)
+    if published is None:
+        problems.append(warning(str(feed.path), f"{feed.feed_key} is not in storage yet: "
+                                                "run publish episode or publish feed"))
+    else:
+        problems += check_rendered(published, s.storage.location(feed.feed_key), where)
+        problems += check_published(published, _objects(s, feed, published), str(feed.path),
+                                    where)
+    return list(dict.fromkeys(problems))  # the rebuilt and the published feed often agree
+
+
+def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
+    """An item's GUID -> its episode.toml, or its manifest entry when the folder is gone."""
+    folders = {ep.slug: ep.folder for ep in s.catalog.episodes()}
+    where = {}
+    for slug, rec in manifest.episodes.items():
+        folder = folders.get(slug)
+        where[rec.guid] = (str(folder / "episode.toml") if folder
+                           else at(s.storage.location("manifest.json"), f"episodes.{slug}"))
+    return where
+
+
+def _objects(s: Session, feed: FeedConfig, xml: bytes) -> dict[str, Stored]:
+    """Storage's answer for every URL the feed's items point at; the audio is measured."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    prefix = public_url(feed.base_url, "")
+    objects: dict[str, Stored] = {}
+    channel = ET.fromstring(xml).find("channel")
+    for item in channel.findall("item") if channel is not None else []:
+        for path, attr in [("enclosure", "url"), *URL_ATTRS[2:4]]:
+            for node in item.findall(path, NS):
+                url = node.get(attr, "")
+                key = url.removeprefix(prefix)
+                info = s.storage.head(key) if url.startswith(prefix) and key else None
+                if info is None:
+                    objects[url] = Stored(None, None)
+                    continue
+                duration = None
+                if path == "enclosure":
+                    with tempfile.TemporaryDirectory(prefix="publish-check-") as tmp:
+                        local = Path(tmp) / "audio.mp3"
+                        s.storage.download(key, local)
+                        try:
+                            duration = MP3(local).info.length
+                        except MutagenError:
+                            duration = 0.0
+                objects[url] = Stored(info.size, content_type_for(key), duration)
+    return objects

@@ -1,0 +1,301 @@
+"""What Apple and PSP-1 reject or frown on, found before upload and in the published feed.
+
+Every check is a pure function of its inputs (bytes, configs, storage answers) and returns
+Problems naming where to fix them; gathering those inputs is checkup.py's job.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Literal
+
+from .chapters import check_starts
+from .config import EpisodeConfig, FeedConfig
+from .feedext.itunes import ITUNES_NS
+from .feedext.podcast import PODCAST_NS
+from .transcript import Cue, TranscriptError
+from .transcript import check as check_cues
+
+MAX_DESCRIPTION_BYTES = 4000
+ARTWORK_PX = (1400, 3000)
+ARTWORK_FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
+# itunes:duration is whole seconds; more than this off means the feed and the file disagree.
+DURATION_TOLERANCE_S = 1.0
+NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": "http://www.w3.org/2005/Atom"}
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Level
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.where}: {self.message}"
+
+
+def error(where: str, message: str) -> Problem:
+    return Problem("error", where, message)
+
+
+def warning(where: str, message: str) -> Problem:
+    return Problem("warning", where, message)
+
+
+def at(path: object, key: str | None = None) -> str:
+    """"file: key", the way ConfigError names a place to fix."""
+    return f"{path}: {key}" if key else str(path)
+
+
+# --- artwork -------------------------------------------------------------------------------
+
+def check_artwork(data: bytes, name: str, where: str) -> list[Problem]:
+    """JPEG or PNG, RGB, square, 1400 to 3000 px, and an extension that says what it is."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt, mode, (w, h) = im.format, im.mode, im.size
+    except (UnidentifiedImageError, OSError):
+        return [error(where, f"{name} is not an image Pillow can read")]
+    if fmt not in ARTWORK_FORMATS:
+        return [error(where, f"{name} is {fmt}; artwork must be JPEG or PNG")]
+    problems = []
+    if not name.lower().endswith(ARTWORK_FORMATS[fmt]):
+        problems.append(error(where, f"{name} holds a {fmt} image but its extension says "
+                                     f"otherwise; name it {ARTWORK_FORMATS[fmt][0]}"))
+    if mode != "RGB":
+        problems.append(error(where, f"{name} is in colour mode {mode}; Apple wants RGB"))
+    if w != h:
+        problems.append(error(where, f"{name} is {w}x{h} px; artwork must be square"))
+    low, high = ARTWORK_PX
+    if not (low <= w <= high and low <= h <= high):
+        problems.append(error(where, f"{name} is {w}x{h} px; artwork must be {low} to {high} px"))
+    return problems
+
+
+# --- configuration, before anything is uploaded ---------------------------------------------
+
+def _https(url: str | None, where: str, level: Level = "error") -> list[Problem]:
+    if url and not url.startswith("https://"):
+        return [Problem(level, where, f"{url} is not https")]
+    return []
+
+
+def check_feed_config(feed: FeedConfig, artwork: bytes) -> list[Problem]:
+    toml = feed.path
+    problems = check_artwork(artwork, feed.artwork.name, at(toml, "artwork"))
+    problems += _description(feed.description, at(toml, "description"))
+    problems += _https(feed.base_url, at(toml, "base_url"))
+    problems += _https(feed.link, at(toml, "link"), "warning")
+    for i, person in enumerate(feed.persons):
+        problems += _https(person.img, at(toml, f"persons.{i}.img"), "warning")
+        problems += _https(person.href, at(toml, f"persons.{i}.href"), "warning")
+    return problems
+
+
+def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float | None,
+                         cues: list[Cue] | None, artwork: bytes | None) -> list[Problem]:
+    """`duration_s` is the source recording's: what is published runs as long."""
+    toml = ep.folder / "episode.toml"
+    problems = _description(description, at(ep.file(ep.notes_file) if ep.notes_file else toml,
+                                             None if ep.notes_file else "notes"))
+    if artwork is not None and ep.artwork is not None:
+        problems += check_artwork(artwork, ep.artwork.name, at(toml, "artwork"))
+    chapters_at = at(toml, "chapters_file" if ep.chapters_file else "chapters")
+    for i, ch in enumerate(ep.chapters):
+        problems += _https(ch.url, at(toml, f"chapters.{i}.url"), "warning")
+        problems += _https(ch.image, at(toml, f"chapters.{i}.image"), "warning")
+    for i, person in enumerate(ep.persons):
+        problems += _https(person.img, at(toml, f"persons.{i}.img"), "warning")
+    if duration_s is None:
+        return problems + [warning(at(toml, "audio"), "the recording's duration is unknown, "
+                                                      "so times were not checked against it")]
+    try:
+        check_starts([c.start_s for c in ep.chapters], duration_s)
+    except ValueError as exc:
+        problems.append(error(chapters_at, str(exc)))
+    if cues is not None:
+        try:
+            check_cues(cues, duration_s)
+        except TranscriptError as exc:
+            problems.append(error(at(toml, "transcript"), str(exc)))
+    for i, bite in enumerate(ep.soundbites):
+        if bite.start_s + bite.duration > duration_s:
+            problems.append(error(at(toml, f"soundbites.{i}"),
+                                  f"ends at {bite.start_s + bite.duration:g} s, after the end "
+                                  f"of the audio ({duration_s:.3f} s)"))
+    return problems
+
+
+def _description(text: str, where: str) -> list[Problem]:
+    size = len(text.encode("utf-8"))
+    if size > MAX_DESCRIPTION_BYTES:
+        return [error(where, f"description is {size} bytes; Apple and PSP-1 allow "
+                             f"{MAX_DESCRIPTION_BYTES}")]
+    return []
+
+
+# --- the rendered feed -----------------------------------------------------------------------
+
+# (level, path below <channel>, feed key to fix, why): PSP-1's required and recommended
+# channel tags, and the owner e-mail Apple uses to verify who may claim the show.
+CHANNEL_TAGS: list[tuple[Level, str, str, str]] = [
+    ("error", "title", "title", "PSP-1 requires a title"),
+    ("error", "description", "description", "PSP-1 requires a description"),
+    ("error", "link", "link", "PSP-1 requires a link"),
+    ("error", "language", "language", "PSP-1 requires a language"),
+    ("error", "atom:link[@rel='self']", "base_url", "PSP-1 requires atom:link rel=self"),
+    ("error", "itunes:category", "categories", "Apple and PSP-1 require a category"),
+    ("error", "itunes:explicit", "explicit", "Apple and PSP-1 require itunes:explicit"),
+    ("error", "itunes:image", "artwork", "Apple and PSP-1 require itunes:image"),
+    ("error", "itunes:owner/itunes:email", "owner.email", "Apple needs the owner's e-mail"),
+    ("warning", "itunes:author", "author", "PSP-1 recommends itunes:author"),
+    ("warning", "podcast:locked", "locked", "PSP-1 recommends podcast:locked"),
+    ("warning", "podcast:guid", "base_url", "PSP-1 recommends podcast:guid"),
+]
+ITEM_TAGS: list[tuple[Level, str, str, str]] = [
+    ("error", "title", "title", "PSP-1 requires an item title"),
+    ("error", "enclosure", "audio", "PSP-1 requires an enclosure"),
+    ("error", "guid", "guid", "PSP-1 requires a guid"),
+    ("warning", "pubDate", "published", "PSP-1 recommends pubDate"),
+    ("warning", "description", "notes", "PSP-1 recommends a description"),
+    ("warning", "itunes:duration", "audio", "PSP-1 recommends itunes:duration"),
+    ("warning", "itunes:image", "artwork", "PSP-1 recommends itunes:image"),
+    ("warning", "itunes:explicit", "explicit", "PSP-1 recommends itunes:explicit"),
+    ("warning", "podcast:transcript", "transcript", "PSP-1 recommends a transcript"),
+]
+# Tags whose text is one of a few words; anything else is an error.
+ALLOWED_TEXT = {
+    "itunes:explicit": {"true", "false"},
+    "itunes:type": {"episodic", "serial"},
+    "itunes:episodeType": {"full", "trailer", "bonus"},
+    "itunes:complete": {"yes"},
+}
+# Attributes that hold URLs listeners' apps fetch.
+URL_ATTRS = [("enclosure", "url"), ("itunes:image", "href"), ("podcast:chapters", "url"),
+             ("podcast:transcript", "url"), ("podcast:alternateEnclosure/podcast:source", "uri")]
+
+
+def parse_feed(xml: bytes, where: str) -> tuple[ET.Element | None, list[Problem]]:
+    try:
+        channel = ET.fromstring(xml).find("channel")
+    except ET.ParseError as exc:
+        return None, [error(where, f"the feed is not well-formed XML: {exc}")]
+    if channel is None:
+        return None, [error(where, "the feed has no <channel>")]
+    return channel, []
+
+
+def check_rendered(xml: bytes, feed_where: str, item_where: dict[str, str]) -> list[Problem]:
+    """Tags per Apple and PSP-1, sizes, https, unique GUIDs and enclosure URLs.
+
+    `feed_where` is the feed's TOML, `item_where` maps an item's GUID to its episode.toml.
+    """
+    channel, problems = parse_feed(xml, feed_where)
+    if channel is None:
+        return problems
+    problems += _tags(channel, CHANNEL_TAGS, feed_where)
+    problems += _description(channel.findtext("description") or "", at(feed_where, "description"))
+    guids: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    for n, item in enumerate(channel.findall("item"), 1):
+        guid = item.findtext("guid") or ""
+        where = item_where.get(guid, f"{feed_where}: item {n}")
+        problems += _tags(item, ITEM_TAGS, where, keyed=guid in item_where)
+        problems += _description(item.findtext("description") or "", at(where, "notes"))
+        if guid in guids:
+            problems.append(error(where, f"guid {guid} is also item {guids[guid]}'s"))
+        guids.setdefault(guid, n)
+        enclosure = item.find("enclosure")
+        if enclosure is not None:
+            url = enclosure.get("url", "")
+            if url in urls:
+                problems.append(error(where, f"enclosure URL {url} is also {urls[url]}'s; "
+                                             "Apple wants each episode's URL to be unique"))
+            urls.setdefault(url, guid)
+            for attr in ("url", "length", "type"):
+                if not enclosure.get(attr):
+                    problems.append(error(at(where, "audio"), f"enclosure has no {attr}"))
+        for path, attr in URL_ATTRS:
+            for node in item.findall(path, NS):
+                problems += _https(node.get(attr), at(where, path))
+    for node in channel.findall("itunes:image", NS):
+        problems += _https(node.get("href"), at(feed_where, "base_url"))
+    return problems
+
+
+def _tags(node: ET.Element, table: list[tuple[Level, str, str, str]], where: str,
+          keyed: bool = True) -> list[Problem]:
+    problems = []
+    for level, path, key, why in table:
+        found = node.find(path, NS)
+        if found is None or (found.text is None and not found.attrib and not len(found)):
+            problems.append(Problem(level, at(where, key) if keyed else where, why))
+    for path, allowed in ALLOWED_TEXT.items():
+        found = node.find(path, NS)
+        if found is not None and (found.text or "").strip() not in allowed:
+            problems.append(error(where, f"{path} is {found.text!r}, not one of "
+                                         f"{', '.join(sorted(allowed))}"))
+    return problems
+
+
+# --- the published objects --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stored:
+    """What storage says about the object behind a URL, and the audio's measured duration."""
+
+    size: int | None
+    content_type: str | None
+    duration_s: float | None = None
+
+
+def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
+                    item_where: dict[str, str]) -> list[Problem]:
+    """Every enclosure, chapters and transcript URL answers, with the length, type and duration
+    the feed claims. `objects` maps a URL to what storage holds there (size None: missing)."""
+    channel, problems = parse_feed(xml, feed_where)
+    if channel is None:
+        return problems
+    for n, item in enumerate(channel.findall("item"), 1):
+        where = item_where.get(item.findtext("guid") or "", f"{feed_where}: item {n}")
+        enclosure = item.find("enclosure")
+        if enclosure is not None:
+            problems += _enclosure(enclosure, item, objects, where)
+        for path, attr in URL_ATTRS[2:4]:
+            for node in item.findall(path, NS):
+                url = node.get(attr, "")
+                if objects.get(url, Stored(None, None)).size is None:
+                    problems.append(error(where, f"{url} is not in storage; run publish "
+                                                 "episode again"))
+    return problems
+
+
+def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Stored],
+               where: str) -> list[Problem]:
+    url = enclosure.get("url", "")
+    obj = objects.get(url, Stored(None, None))
+    if obj.size is None:
+        return [error(where, f"enclosure {url} is not in storage; run publish episode again")]
+    problems = []
+    if str(obj.size) != enclosure.get("length"):
+        problems.append(error(where, f"enclosure length is {enclosure.get('length')} but the "
+                                     f"object has {obj.size} bytes; run publish feed"))
+    if obj.content_type and obj.content_type != enclosure.get("type"):
+        problems.append(error(where, f"enclosure type is {enclosure.get('type')} but storage "
+                                     f"serves {obj.content_type}"))
+    claimed = item.findtext("itunes:duration", namespaces=NS)
+    if obj.duration_s is not None and claimed is not None:
+        try:
+            off = abs(float(claimed) - obj.duration_s)
+        except ValueError:
+            return problems + [error(where, f"itunes:duration {claimed!r} is not seconds")]
+        if off > DURATION_TOLERANCE_S:
+            problems.append(error(where, f"itunes:duration says {claimed} s but the audio "
+                                         f"runs {obj.duration_s:.1f} s"))
+    return problems
