@@ -285,7 +285,8 @@ def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Store
     problems = []
     if str(obj.size) != enclosure.get("length"):
         problems.append(error(where, f"enclosure length is {enclosure.get('length')} but the "
-                                     f"object has {obj.size} bytes; run publish feed"))
+                                     f"object has {obj.size} bytes; run publish episode "
+                                     "again to upload it whole"))
     if obj.content_type and obj.content_type != enclosure.get("type"):
         problems.append(error(where, f"enclosure type is {enclosure.get('type')} but storage "
                                      f"serves {obj.content_type}"))

@@ -1,0 +1,95 @@
+"""publish serve: byte ranges and HEAD for real apps, and a preview feed pointing at the server."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from helpers import run_json
+
+from pipeline.publish import Session
+from pipeline.serve import make_server, parse_range
+
+
+@pytest.mark.parametrize("header, size, expected", [
+    ("bytes=0-99", 1000, (0, 99)),
+    ("bytes=100-", 1000, (100, 999)),
+    ("bytes=-100", 1000, (900, 999)),
+    ("bytes=900-5000", 1000, (900, 999)),
+    ("bytes=1000-", 1000, False),
+    ("bytes=50-10", 1000, False),
+    ("bytes=0-1,5-9", 1000, None),  # several ranges: the whole object, as RFC 9110 allows
+    (None, 1000, None),
+    ("items=0-1", 1000, None),
+])
+def test_parse_range(header, size, expected):
+    assert parse_range(header, size) == expected
+
+
+@pytest.fixture
+def served(project):
+    r = run_json(project, "episode", "1")
+    session = Session.open(project, None, None, datetime.now(UTC))
+    server = make_server(session, "127.0.0.1", 0, None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, r
+    server.shutdown()
+    server.server_close()
+
+
+def _request(server, method: str, path: str, headers: dict | None = None):
+    conn = http.client.HTTPConnection(*server.server_address[:2])
+    conn.request(method, path, headers=headers or {})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    return resp, body
+
+
+def test_range_request_returns_206_with_the_right_bytes(served):
+    server, r = served
+    mp3 = Path(r["audio"]["location"].removeprefix("file://"))
+    path = "/" + r["audio"]["url"].split("/women-in-surgery/", 1)[1]
+    resp, body = _request(server, "GET", path, {"Range": "bytes=1000-1999"})
+    assert resp.status == 206
+    assert resp.getheader("Content-Range") == f"bytes 1000-1999/{mp3.stat().st_size}"
+    assert resp.getheader("Accept-Ranges") == "bytes"
+    assert resp.getheader("Content-Type") == "audio/mpeg"
+    assert body == mp3.read_bytes()[1000:2000]
+
+
+def test_head_and_full_get(served):
+    server, r = served
+    path = "/" + r["audio"]["url"].split("/women-in-surgery/", 1)[1]
+    resp, body = _request(server, "HEAD", path)
+    assert resp.status == 200 and body == b""
+    assert int(resp.getheader("Content-Length")) == r["audio"]["bytes"]
+    resp, body = _request(server, "GET", path)
+    assert resp.status == 200 and len(body) == r["audio"]["bytes"]
+
+
+def test_unsatisfiable_range_and_missing_file(served):
+    server, r = served
+    path = "/" + r["audio"]["url"].split("/women-in-surgery/", 1)[1]
+    resp, _ = _request(server, "GET", path, {"Range": f"bytes={r['audio']['bytes']}-"})
+    assert resp.status == 416
+    assert resp.getheader("Content-Range") == f"bytes */{r['audio']['bytes']}"
+    assert _request(server, "GET", "/nothing-here.mp3")[0].status == 404
+    assert _request(server, "GET", "/../feeds/women-in-surgery.toml")[0].status == 404
+
+
+def test_preview_feed_points_at_the_server(served):
+    server, r = served
+    host, port = server.server_address[:2]
+    resp, body = _request(server, "GET", "/women-in-surgery.xml")
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/rss+xml"
+    enclosure = ET.fromstring(body).find("channel/item/enclosure").get("url")
+    assert enclosure == f"http://{host}:{port}/" + r["audio"]["url"].split("/women-in-surgery/")[1]
+    resp, audio = _request(server, "GET", enclosure.removeprefix(f"http://{host}:{port}"),
+                           {"Range": "bytes=0-9"})
+    assert resp.status == 206 and audio[:3] == b"ID3"
