@@ -67,7 +67,8 @@ class Catalog:
             for ep in eps:
                 if ep.folder == target:
                     return ep
-            return load_episode(path)
+            raise ConfigError("not an episode folder inside episodes/ (with an episode.toml)",
+                              where=path)
         if ref.isdigit():
             matches = [ep for ep in eps if ep.number == int(ref)]
             if len(matches) == 1:

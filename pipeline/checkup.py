@@ -27,12 +27,21 @@ from .validate import (
 )
 
 
-def before_upload(s: Session, episodes: list[EpisodeConfig]) -> list[Problem]:
-    """The feed's and these episodes' files, checked before anything leaves the machine."""
+def before_upload(s: Session, episodes: list[EpisodeConfig],
+                  report_unknown_duration: bool = False) -> list[Problem]:
+    """The feed's and these episodes' files, checked before anything leaves the machine.
+
+    When publishing, a recording ffmpeg cannot read fails with ffmpeg's own message at the
+    mastering step, so only `publish validate` reports an unknown duration.
+    """
     problems = check_feed_config(s.feed, s.feed.artwork_path().read_bytes())
     for ep in episodes:
         description = notes.to_text(notes.to_html(ep.notes_markdown()))
         duration = ffmpeg.probe_duration(s.exe, ep.file(ep.audio))
+        if duration is None and report_unknown_duration:
+            problems.append(warning(at(ep.folder / "episode.toml", "audio"),
+                                    "ffmpeg cannot tell the recording's duration, so chapters, "
+                                    "transcript and soundbites were not checked against it"))
         cues = transcriptmod.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         problems += check_episode_config(ep, description, duration, cues, artwork)
@@ -45,7 +54,7 @@ def validate_feed(s: Session) -> list[Problem]:
     feed = s.feed
     eps = [ep for ep in s.catalog.episodes()
            if feed.filter is None or feed.filter.admits(ep.type, ep.season)]
-    problems = before_upload(s, eps)
+    problems = before_upload(s, eps, report_unknown_duration=True)
     manifest = s.read_manifest()
     where = _item_where(s, manifest)
     if feed.name in manifest.feeds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,27 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _feed_safe_text(cls, v: object) -> object:
+        _check_text(v)
+        return v
+
+
+# XML 1.0 cannot carry these at all; a feed containing one would not parse anywhere.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_text(v: object) -> None:
+    if isinstance(v, str):
+        m = _FORBIDDEN.search(v)
+        if m:
+            raise ValueError(f"contains the control character U+{ord(m.group()):04X}, "
+                             "which a feed cannot carry")
+    elif isinstance(v, (list, tuple)):
+        for item in v:
+            _check_text(item)
 
 
 class Owner(Strict):
@@ -166,7 +188,7 @@ class Soundbite(Timed):
 class EpisodeConfig(Strict):
     """One episode: episodes/<number>-<slug>/episode.toml."""
 
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=500)
     number: int = Field(ge=0)
     season: int | None = Field(None, ge=0)
     published: datetime
@@ -266,8 +288,12 @@ def load_episode(folder: Path) -> EpisodeConfig:
     for reserved in ("slug", "folder"):
         if reserved in data:
             raise ConfigError("unknown key", where=path, field=reserved)
+    slug = slug_of(folder)
+    if not SLUG.fullmatch(slug):
+        raise ConfigError("folder name must be <number>-<slug>, the slug made of letters, "
+                          "digits, '-', '_' and '.' (it names files and URLs)", where=folder)
     ep = _validate(EpisodeConfig, path, data,
-                   {"slug": slug_of(folder), "folder": folder.resolve()})
+                   {"slug": slug, "folder": folder.resolve()})
     for field in ("audio", "notes_file", "artwork", "chapters_file", "transcript"):
         rel = getattr(ep, field)
         if rel is not None and not ep.file(rel).is_file():
@@ -293,6 +319,9 @@ def _chapters_from_file(ep: EpisodeConfig, toml: Path) -> list[Chapter]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(str(exc), where=source, field="chapters_file") from None
     return chapters
+
+
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
 
 
 def slug_of(folder: Path) -> str:

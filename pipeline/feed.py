@@ -82,7 +82,7 @@ def render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.pubDate(ep.published)
         fe.description(ep.description or ep.title)
         if ep.notes_html:
-            fe.content(ep.notes_html, type="CDATA")
+            fe.content(ep.notes_html)  # escaped, not CDATA: notes may contain "]]>"
         fe.enclosure(url(ep.audio.key), str(ep.audio.bytes), AUDIO_TYPE)
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,

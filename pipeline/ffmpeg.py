@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -53,24 +56,108 @@ class FFmpegError(PublishError):
     """ffmpeg failed; the message ends with the tail of its stderr."""
 
 
+STALL_ENV = "PUBLISH_FFMPEG_STALL_S"
+DEFAULT_STALL_S = 120.0
+_PROGRESS_LINE = re.compile(r"^[a-z_0-9]+=\S*$")
+
+
 def base_args(exe: str) -> list[str]:
-    return [exe, "-hide_banner", "-nostdin", "-loglevel", "error"]
+    # -progress makes ffmpeg report twice a second even when quiet: the watchdog's heartbeat.
+    return [exe, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
+            "-progress", "pipe:2"]
 
 
-def run(args: Sequence[str], what: str, where: str | Path | None = None,
-        timeout: float | None = None) -> str:
-    """Run ffmpeg to completion; returns stderr (where filters such as ebur128 print)."""
+def _load_prctl():
     try:
-        proc = subprocess.run(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=timeout, check=False)
-    except FileNotFoundError as exc:
-        raise FFmpegError(f"cannot run ffmpeg ({args[0]})", where=where) from exc
-    except subprocess.TimeoutExpired as exc:
-        raise FFmpegError(f"ffmpeg took longer than {timeout:.0f} s while {what}", where=where) from exc
-    err = proc.stderr.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        raise FFmpegError(f"ffmpeg failed while {what}: {_tail(err.splitlines())}", where=where)
-    return err
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()  # resolved before any fork: the child only makes the call
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills ffmpeg if we die, even by SIGKILL, so none is orphaned."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Supervised:
+    """An ffmpeg process whose stderr is drained (bounded) and which is killed when it stalls.
+
+    A stall is no sign of life (a progress line on stderr) for PUBLISH_FFMPEG_STALL_S seconds;
+    the whole process group is killed, so a wrapper script cannot leave children behind.
+    """
+
+    def __init__(self, args: Sequence[str], what: str, where: str | Path | None,
+                 stdin: int | None, stdout: int | None, keep_lines: int = 200):
+        self.what, self.where = what, where
+        self.stall_s = float(os.environ.get(STALL_ENV, DEFAULT_STALL_S))
+        self.lines: deque[str] = deque(maxlen=keep_lines)
+        self.stalled = False
+        self.last = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(list(args), stdin=stdin, stdout=stdout,
+                                         stderr=subprocess.PIPE, start_new_session=True,
+                                         preexec_fn=_die_with_parent)  # noqa: PLW1509
+        except (FileNotFoundError, PermissionError) as exc:
+            raise FFmpegError(f"cannot run ffmpeg ({args[0]}): {exc.strerror}",
+                              where=where) from None
+        self._done = threading.Event()
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._watch = threading.Thread(target=self._watchdog, daemon=True)
+        self._drain.start()
+        self._watch.start()
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+    def _read_stderr(self) -> None:
+        for raw in iter(self.proc.stderr.readline, b""):
+            self.touch()
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if not _PROGRESS_LINE.match(line):
+                self.lines.append(line)
+
+    def _watchdog(self) -> None:
+        while not self._done.wait(0.5):
+            if self.proc.poll() is not None:
+                return
+            if time.monotonic() - self.last > self.stall_s:
+                self.stalled = True
+                self.kill()
+                return
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def finish(self) -> str:
+        """Wait for the exit; raise with the stderr tail unless it succeeded."""
+        code = self.proc.wait()
+        self._done.set()
+        self.kill()  # anything the process started and left behind goes with it
+        self._drain.join(timeout=5)
+        self.proc.stderr.close()
+        if self.stalled:
+            raise FFmpegError(f"ffmpeg stopped responding for {self.stall_s:.0f} s while "
+                              f"{self.what} and was stopped", where=self.where)
+        if code != 0:
+            how = f"was killed by signal {-code}" if code < 0 else "failed"
+            raise FFmpegError(f"ffmpeg {how} while {self.what}: {_tail(list(self.lines))}",
+                              where=self.where)
+        return "\n".join(self.lines)
+
+
+def run(args: Sequence[str], what: str, where: str | Path | None = None) -> str:
+    """Run ffmpeg to completion; returns its stderr (where filters such as ebur128 print)."""
+    sup = Supervised(args, what, where, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    return sup.finish()
 
 
 @contextmanager
@@ -78,47 +165,29 @@ def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
          direction: str = "read") -> Iterator[subprocess.Popen]:
     """Start ffmpeg with its stdout ("read") or stdin ("write") as a pipe to us.
 
-    On exit the process is reaped (killed if we are leaving on an error) and a non-zero status
-    raises with its stderr tail. stderr is drained by a thread into a bounded deque, so a chatty
-    ffmpeg never blocks and memory stays bounded.
+    On exit the process is reaped (killed if we are leaving on an error) and a failure
+    raises with its stderr tail.
     """
-    import threading
-
     reading = direction == "read"
-    try:
-        proc = subprocess.Popen(
-            list(args),
-            stdin=subprocess.DEVNULL if reading else subprocess.PIPE,
-            stdout=subprocess.PIPE if reading else subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-    except FileNotFoundError as exc:
-        raise FFmpegError(f"cannot run ffmpeg ({args[0]})", where=where) from exc
-    tail: deque[str] = deque(maxlen=50)
-
-    def drain() -> None:
-        for line in iter(proc.stderr.readline, b""):
-            tail.append(line.decode("utf-8", "replace"))
-
-    t = threading.Thread(target=drain, daemon=True)
-    t.start()
+    sup = Supervised(args, what, where,
+                     stdin=subprocess.DEVNULL if reading else subprocess.PIPE,
+                     stdout=subprocess.PIPE if reading else subprocess.DEVNULL, keep_lines=50)
     ok = False
     try:
-        yield proc
+        yield sup.proc
         ok = True
     except BrokenPipeError:
         pass  # ffmpeg died while we wrote; its status and stderr below say why
     finally:
-        if not ok and proc.poll() is None:
-            proc.kill()
+        if not ok and sup.proc.poll() is None:
+            sup.kill()
         try:
-            (proc.stdout if reading else proc.stdin).close()
+            (sup.proc.stdout if reading else sup.proc.stdin).close()
         except BrokenPipeError:
             pass
-        code = proc.wait()
-        t.join(timeout=5)
-        proc.stderr.close()
-    if code != 0:
-        raise FFmpegError(f"ffmpeg failed while {what}: {_tail(list(tail))}", where=where)
+        if not ok:
+            sup.proc.wait()
+    sup.finish()
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -126,9 +195,13 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 
 def probe_duration(exe: str, path: Path) -> float | None:
     """Container duration from `ffmpeg -i` (no ffprobe needed); None when unknown."""
-    proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", str(path)],
-                          stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    m = _DURATION.search(proc.stderr.decode("utf-8", "replace"))
+    sup = Supervised([exe, "-hide_banner", "-nostdin", "-i", str(path)], "reading the duration",
+                     path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        sup.finish()
+    except FFmpegError:
+        pass  # `ffmpeg -i` alone always "fails" (no output given); the header is what we want
+    m = _DURATION.search("\n".join(sup.lines))
     if not m:
         return None
     h, mnt, s = m.groups()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from . import transcript as transcriptmod
 from .catalog import Catalog
 from .config import EpisodeConfig, FeedConfig, public_url
 from .errors import PublishError
+from .faults import crashpoint
 from .id3 import ChapterMark, TagData, write_tags
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
@@ -62,6 +64,7 @@ class Session:
     progress: ProgressFactory = no_progress
     log: Callable[[str], None] = lambda msg: None
     dry_run: bool = False
+    lock_wait_s: float = float(os.environ.get("PUBLISH_LOCK_WAIT_S", "300"))
     uploaded_bytes: int = 0
     actions: list[str] = field(default_factory=list)
     _exe: str | None = None
@@ -121,18 +124,30 @@ class Session:
         feeds = [f for f in self.catalog.feeds() if f.storage == self.feed.storage]
         return feeds or [self.feed]
 
-    def commit(self, manifest: mf.Manifest, uploads: list[Upload]) -> list[dict]:
-        """Media first, manifest next, feeds last: the one order storage is ever written in."""
-        for up in uploads:
-            self.upload(up)
-        self.write_small(mf.MANIFEST_KEY, manifest.to_bytes())
-        results = []
-        for feed in self.sibling_feeds():
-            xml = feedmod.render(feed, manifest, self.now)
-            changed = self.write_small(feed.feed_key, xml)
-            results.append({"name": feed.name, "url": feed.feed_url,
-                            "location": self.storage.location(feed.feed_key),
-                            "changed": changed})
+    def commit(self, update: Callable[[mf.Manifest], mf.Manifest],
+               uploads: list[Upload]) -> list[dict]:
+        """Media first, manifest next, feeds last: the one order storage is ever written in.
+
+        Under the storage's lock the manifest is read again and `update` applied to it, so two
+        runs publishing different episodes both land instead of the last one winning.
+        """
+        lock = nullcontext() if self.dry_run else self.storage.lock(self.lock_wait_s)
+        with lock:
+            manifest = update(self.read_manifest())
+            for up in uploads:
+                crashpoint(f"upload:{Path(up.key).suffix}")
+                self.upload(up)
+                crashpoint(f"uploaded:{Path(up.key).suffix}")
+            self.write_small(mf.MANIFEST_KEY, manifest.to_bytes())
+            crashpoint("manifest-written")
+            results = []
+            for feed in self.sibling_feeds():
+                xml = feedmod.render(feed, manifest, self.now)
+                changed = self.write_small(feed.feed_key, xml)
+                results.append({"name": feed.name, "url": feed.feed_url,
+                                "location": self.storage.location(feed.feed_key),
+                                "changed": changed})
+            crashpoint("feeds-written")
         return results
 
 
@@ -143,6 +158,8 @@ def _as_fraction(update: Callable[[float], None]) -> Callable[[float], None]:
     def report(fraction: float) -> None:
         nonlocal done
         now = int(min(max(fraction, 0.0), 1.0) * PERMILLE)
+        if now >= PERMILLE // 2 > done:
+            crashpoint("mastering-half")
         if now > done:
             update(now - done)
             done = now
@@ -206,8 +223,8 @@ def with_feed_records(s: Session, manifest: mf.Manifest) -> tuple[mf.Manifest, l
 
 def rebuild_feeds(s: Session) -> dict:
     """`publish feed`: from the manifest and the feed configs alone, no audio needed."""
-    manifest, uploads = with_feed_records(s, s.read_manifest())
-    feeds = s.commit(manifest, uploads)
+    _, uploads = with_feed_records(s, mf.Manifest())
+    feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0], uploads)
     return {"feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "dry_run": s.dry_run,
             "actions": s.actions}
 
@@ -255,6 +272,7 @@ def _duration(path: Path) -> float:
 def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     """Master, tag and upload one episode; then the manifest; then every feed of the storage."""
     manifest, uploads = with_feed_records(s, s.read_manifest())
+    crashpoint("manifest-read")
     show_guid = manifest.feeds[s.feed.name].podcast_guid
     existing = manifest.episodes.get(ep.slug)
     guid = existing.guid if existing else (ep.guid or mf.episode_guid(show_guid, ep.slug))
@@ -299,6 +317,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
                 with s.progress("Mastering", PERMILLE) as update:
                     report = master.master_to_mp3(s.exe, source, mp3, s.feed.audio,
                                                   progress=_as_fraction(update))
+                crashpoint("encoded")
                 loudness = report.to_dict()
                 for warning in report.warnings:
                     s.log(f"warning: {source}: {warning}")
@@ -306,6 +325,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
             duration = _duration(mp3)
             tags = _tag_data(s, ep, guid, description, duration)
             write_tags(mp3, tags)
+            crashpoint("tagged")
             up = addressed(f"episodes/{ep.slug}", ep.slug, mp3, s.media_cache())
             uploads.append(up)
             audio = mf.AudioObject(**up.stored().model_dump(), duration_s=duration,
@@ -329,7 +349,8 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
         if existing is not None and record.model_copy(update={"updated": existing.updated}) \
                 == existing:
             record = existing  # nothing changed: keep `updated`, so the feed's bytes stay put
-        feeds = s.commit(manifest.with_episode(record), uploads)
+        feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0].with_episode(record),
+                         uploads)
 
     return {**result,
             "audio": {"url": public_url(s.feed.base_url, audio.key),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,13 @@ class Storage(ABC):
     @abstractmethod
     def download(self, key: str, dest: Path) -> None:
         """Copy an object to a local file."""
+
+    @abstractmethod
+    def lock(self, wait_s: float) -> AbstractContextManager[None]:
+        """Hold the storage's publish lock, so that two runs never interleave their writes.
+
+        Waits up to wait_s for another run to finish, then raises PublishError.
+        """
 
 
 def open_storage(target: str, root: Path) -> Storage:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from ..errors import PublishError
+from ..faults import crashpoint
 from . import ObjectInfo, Progress, Storage, sha256_file
 
 COPY_CHUNK = 1 << 20
+LOCK_NAME = ".publish.lock"
 
 
 class LocalStorage(Storage):
@@ -54,11 +60,38 @@ class LocalStorage(Storage):
             raise PublishError("object is missing from storage", where=self.location(key))
         shutil.copyfile(path, dest)
 
+    @contextmanager
+    def lock(self, wait_s: float) -> Iterator[None]:
+        """An flock on a dotfile in the root: released by the kernel if the holder dies."""
+        path = self.root / LOCK_NAME
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise PublishError(f"cannot create the lock file: {exc.strerror}", where=path) from None
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise PublishError(
+                            f"another publish is writing to this storage; waited {wait_s:.0f} s",
+                            where=path) from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            os.close(fd)
+
     def _atomic_write(self, key: str, write) -> None:
         """Temporary file in the same folder, fsync, rename, fsync the folder."""
         final = self._path(key)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
+            for stale in final.parent.glob(f".{final.name}.*.tmp"):
+                stale.unlink(missing_ok=True)  # left by a run that died; we hold the lock
             fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
         except OSError as exc:
             raise PublishError(f"cannot write: {exc.strerror}", where=final.parent) from None
@@ -68,6 +101,7 @@ class LocalStorage(Storage):
                 dst.flush()
                 os.fsync(dst.fileno())
             os.chmod(tmp, 0o644)
+            crashpoint(f"before-rename:{final.name}")
             os.replace(tmp, final)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
@@ -86,3 +120,4 @@ def _copy(src, dst, progress: Progress | None) -> None:
         dst.write(block)
         if progress:
             progress(len(block))
+        crashpoint("mid-copy")
