@@ -14,8 +14,8 @@ from .manifest import Manifest
 from .publish import Session
 from .storage import content_type_for
 from .validate import (
+    LINKED_FILES,
     NS,
-    URL_ATTRS,
     Problem,
     Stored,
     at,
@@ -82,30 +82,35 @@ def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
 
 
 def _objects(s: Session, feed: FeedConfig, xml: bytes) -> dict[str, Stored]:
-    """Storage's answer for every URL the feed's items point at; the audio is measured."""
-    from mutagen import MutagenError
-    from mutagen.mp3 import MP3
-
+    """Storage's answer for every URL the feed's items point at: audio measured, files read."""
     prefix = public_url(feed.base_url, "")
     objects: dict[str, Stored] = {}
     channel = ET.fromstring(xml).find("channel")
     for item in channel.findall("item") if channel is not None else []:
-        for path, attr in [("enclosure", "url"), *URL_ATTRS[2:4]]:
+        for path, attr in [("enclosure", "url"), *LINKED_FILES]:
             for node in item.findall(path, NS):
                 url = node.get(attr, "")
                 key = url.removeprefix(prefix)
                 info = s.storage.head(key) if url.startswith(prefix) and key else None
                 if info is None:
                     objects[url] = Stored(None, None)
-                    continue
-                duration = None
-                if path == "enclosure":
-                    with tempfile.TemporaryDirectory(prefix="publish-check-") as tmp:
-                        local = Path(tmp) / "audio.mp3"
-                        s.storage.download(key, local)
-                        try:
-                            duration = MP3(local).info.length
-                        except MutagenError:
-                            duration = 0.0
-                objects[url] = Stored(info.size, content_type_for(key), duration)
+                elif path == "enclosure":
+                    objects[url] = Stored(info.size, content_type_for(key), _measure(s, key))
+                else:
+                    text = (s.storage.get_bytes(key) or b"").decode("utf-8", "replace")
+                    objects[url] = Stored(info.size, content_type_for(key), text=text)
     return objects
+
+
+def _measure(s: Session, key: str) -> float:
+    """The published MP3's duration as players compute it (0 when it has no MP3 frames)."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    with tempfile.TemporaryDirectory(prefix="publish-check-") as tmp:
+        local = Path(tmp) / "audio.mp3"
+        s.storage.download(key, local)
+        try:
+            return MP3(local).info.length
+        except MutagenError:
+            return 0.0

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .chapters import check_starts
+from .chapters import parse_json as parse_chapters_json
 from .config import EpisodeConfig, FeedConfig
 from .feedext.itunes import ITUNES_NS
 from .feedext.podcast import PODCAST_NS
-from .transcript import Cue, TranscriptError
+from .transcript import Cue, TranscriptError, parse_srt, parse_vtt
 from .transcript import check as check_cues
+from .transcript import parse_json as parse_transcript_json
 
 MAX_DESCRIPTION_BYTES = 4000
 ARTWORK_PX = (1400, 3000)
@@ -176,9 +178,11 @@ ALLOWED_TEXT = {
     "itunes:episodeType": {"full", "trailer", "bonus"},
     "itunes:complete": {"yes"},
 }
+# Files published beside the audio that an item links to.
+LINKED_FILES = [("podcast:chapters", "url"), ("podcast:transcript", "url")]
 # Attributes that hold URLs listeners' apps fetch.
-URL_ATTRS = [("enclosure", "url"), ("itunes:image", "href"), ("podcast:chapters", "url"),
-             ("podcast:transcript", "url"), ("podcast:alternateEnclosure/podcast:source", "uri")]
+URL_ATTRS = [("enclosure", "url"), ("itunes:image", "href"), *LINKED_FILES,
+             ("podcast:alternateEnclosure/podcast:source", "uri")]
 
 
 def parse_feed(xml: bytes, where: str) -> tuple[ET.Element | None, list[Problem]]:
@@ -253,6 +257,7 @@ class Stored:
     size: int | None
     content_type: str | None
     duration_s: float | None = None
+    text: str | None = None  # the content of chapters and transcript files
 
 
 def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
@@ -267,13 +272,47 @@ def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
         enclosure = item.find("enclosure")
         if enclosure is not None:
             problems += _enclosure(enclosure, item, objects, where)
-        for path, attr in URL_ATTRS[2:4]:
+        duration = _duration(item, objects)
+        for path, attr in LINKED_FILES:
             for node in item.findall(path, NS):
                 url = node.get(attr, "")
-                if objects.get(url, Stored(None, None)).size is None:
+                obj = objects.get(url, Stored(None, None))
+                if obj.size is None:
                     problems.append(error(where, f"{url} is not in storage; run publish "
                                                  "episode again"))
+                elif obj.text is not None:
+                    problems += _timed_file(path, node.get("type", ""), obj.text, duration,
+                                            f"{where}: {url}")
     return problems
+
+
+def _duration(item: ET.Element, objects: dict[str, Stored]) -> float | None:
+    """The audio's measured duration, else what itunes:duration claims."""
+    enclosure = item.find("enclosure")
+    measured = objects.get(enclosure.get("url", "") if enclosure is not None else "")
+    if measured is not None and measured.duration_s:
+        return measured.duration_s
+    try:
+        return float(item.findtext("itunes:duration", namespaces=NS) or "")
+    except ValueError:
+        return None
+
+
+TRANSCRIPT_PARSERS = {"text/vtt": parse_vtt, "application/x-subrip": parse_srt,
+                      "application/json": parse_transcript_json}
+
+
+def _timed_file(path: str, mime: str, text: str, duration_s: float | None,
+                where: str) -> list[Problem]:
+    """A published chapters or transcript file: well-formed and inside the audio."""
+    try:
+        if path == "podcast:chapters":
+            check_starts([float(c["start"]) for c in parse_chapters_json(text)], duration_s)
+        elif mime in TRANSCRIPT_PARSERS:
+            check_cues(TRANSCRIPT_PARSERS[mime](text), duration_s)
+    except ValueError as exc:  # TranscriptError is a ValueError
+        return [error(where, str(exc))]
+    return []
 
 
 def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Stored],

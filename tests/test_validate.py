@@ -282,3 +282,34 @@ def test_malformed_transcript_is_a_config_error(project, episode_toml):
     proc = run(project, "episode", "1", check=False)
     assert proc.returncode == 2 and "t.srt: transcript: cue 1" in proc.stderr
     assert json.dumps(proc.stderr).count("\\n") == 1
+
+
+def _with_file(xml: str, suffix: str, text: str) -> dict[str, v.Stored]:
+    objects = _objects(xml)
+    url = next(u for u in objects if u.endswith(suffix))
+    objects[url] = v.Stored(len(text), None, text=text)
+    return objects
+
+
+def test_published_transcript_past_the_end_is_found(published_xml):
+    srt = "1\n00:00:00,000 --> 00:01:30,000\nToo long\n"
+    (msg,) = _published(published_xml, _with_file(published_xml, ".srt", srt))
+    assert msg.endswith(".srt: cue 1 ends at 00:01:30.000, after the end of the audio "
+                        "(61.388 s)")
+
+
+def test_published_malformed_transcript_is_found(published_xml):
+    (msg,) = _published(published_xml, _with_file(published_xml, ".vtt", "00:00.000 --> x\n"))
+    assert msg.endswith(".vtt: a WebVTT file starts with the line WEBVTT")
+
+
+def test_published_chapters_past_the_end_are_found(published_xml):
+    doc = json.dumps({"version": "1.2.0", "chapters": [{"startTime": 0, "title": "A"},
+                                                       {"startTime": 90, "title": "B"}]})
+    (msg,) = _published(published_xml, _with_file(published_xml, ".chapters.json", doc))
+    assert "chapters.json: chapters: the last chapter starts at 90 s" in msg
+
+
+def test_published_chapters_that_are_not_json_are_found(published_xml):
+    (msg,) = _published(published_xml, _with_file(published_xml, ".chapters.json", "{"))
+    assert "not a Podcasting 2.0 JSON chapters file" in msg
