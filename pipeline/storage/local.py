@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import PublishError
-from . import ObjectInfo, Progress, Storage, sha256_file
+from . import ObjectInfo, Progress, Storage, key_parts, sha256_file
 
 COPY_CHUNK = 1 << 20
 
@@ -19,10 +19,7 @@ class LocalStorage(Storage):
         self.uri = self.root.as_uri()
 
     def _path(self, key: str) -> Path:
-        pure = PurePosixPath(key)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            raise PublishError(f"refusing storage key outside the storage root: {key!r}")
-        return self.root.joinpath(*pure.parts)
+        return self.root.joinpath(*key_parts(key))
 
     def location(self, key: str) -> str:
         return self._path(key).as_uri()
