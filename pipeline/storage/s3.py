@@ -6,7 +6,7 @@ import base64
 import hashlib
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -117,13 +117,9 @@ class S3Storage(Storage):
         return f"s3://{self.bucket}/{self._key(key)}"
 
     def head(self, key: str) -> ObjectInfo | None:
-        with self._s3_errors(key):
-            try:
-                resp = self._client.head_object(Bucket=self.bucket, Key=self._key(key))
-            except ClientError as exc:
-                if _code(exc) in MISSING:
-                    return None
-                raise
+        resp = self._fetch(key, self._client.head_object)
+        if resp is None:
+            return None
         # botocore keeps the case the server sent; servers differ.
         meta = {k.lower(): v for k, v in resp.get("Metadata", {}).items()}
         return ObjectInfo(key=key, size=resp["ContentLength"], sha256=meta.get(SHA256_META))
@@ -143,13 +139,10 @@ class S3Storage(Storage):
                      content_type=content_type, cache_control=cache_control)
 
     def get_bytes(self, key: str) -> bytes | None:
+        resp = self._fetch(key, self._client.get_object)
+        if resp is None:
+            return None
         with self._s3_errors(key):
-            try:
-                resp = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-            except ClientError as exc:
-                if _code(exc) in MISSING:
-                    return None
-                raise
             return resp["Body"].read()
 
     def download(self, key: str, dest: Path) -> None:
@@ -161,6 +154,16 @@ class S3Storage(Storage):
         if info.sha256 and sha256_file(dest) != info.sha256:
             raise PublishError(f"downloaded copy at {dest} does not match the object's sha256",
                                where=self.location(key))
+
+    def _fetch(self, key: str, operation: Callable[..., dict]) -> dict | None:
+        """A HEAD or GET answer, or None when the object does not exist."""
+        with self._s3_errors(key):
+            try:
+                return operation(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as exc:
+                if _code(exc) in MISSING:
+                    return None
+                raise
 
     def _upload(self, key: str, body: str | BinaryIO, size: int, *, sha256: str, content_type: str,
                 cache_control: str, progress: Progress | None = None) -> None:
