@@ -10,6 +10,9 @@ from . import ffmpeg
 from .config import AudioSettings
 from .errors import PublishError
 
+# Bump when a change to mastering changes the output, so published episodes are re-encoded.
+ENGINE_VERSION = "1"
+
 
 @dataclass(frozen=True)
 class Loudness:
@@ -55,7 +58,8 @@ def measure(exe: str, path: Path) -> Loudness:
     return Loudness(**values)
 
 
-def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings) -> MasterReport:
+def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
+                  progress: ffmpeg.ProgressFn | None = None) -> MasterReport:
     """One linear gain to the target, peaks held under the ceiling, encoded to MP3."""
     before = measure(exe, src)
     if before.integrated_lufs < -70:
