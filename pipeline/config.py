@@ -50,7 +50,9 @@ class S3Settings(Strict):
     addressing: Literal["auto", "path", "virtual"] = Field(
         "auto", description="path-style for MinIO and most self-hosted servers")
     public_read_acl: bool = Field(False, description="send ACL public-read with every object")
-    max_attempts: int = Field(6, ge=1, le=20, description="tries per request, retries included")
+    max_attempts: int | None = Field(
+        None, ge=1, le=20,
+        description="tries per request, retries included; else AWS_MAX_ATTEMPTS / profile, else 6")
 
 
 class FeedConfig(Strict):

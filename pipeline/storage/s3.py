@@ -13,6 +13,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.exceptions import (
@@ -39,6 +40,8 @@ PART_SIZE = 8 * MIB
 PARALLEL_PARTS = 4
 CONNECT_TIMEOUT_S = 10
 READ_TIMEOUT_S = 60
+# Uploads of long episodes deserve more patience than botocore's default of 3 tries.
+MAX_ATTEMPTS = 6
 # User metadata key holding the whole file's sha256: S3 has no whole-object SHA-256 for
 # multipart uploads, and ETags are MD5s (or not even that) depending on how the object was sent.
 SHA256_META = "sha256"
@@ -96,9 +99,14 @@ class S3Storage(Storage):
         self.settings = settings or S3Settings()
         self.uri = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
         with self._s3_errors(None):
-            self._session = boto3.session.Session(region_name=self.settings.region)
+            core = botocore.session.get_session()
+            self._session = boto3.session.Session(botocore_session=core,
+                                                  region_name=self.settings.region)
+            attempts = (self.settings.max_attempts or core.get_config_variable("max_attempts")
+                        or MAX_ATTEMPTS)
             self._client = self._session.client(
-                "s3", endpoint_url=self.settings.endpoint_url, config=_client_config(self.settings))
+                "s3", endpoint_url=self.settings.endpoint_url,
+                config=_client_config(self.settings.addressing, attempts))
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=PART_SIZE,
             max_concurrency=PARALLEL_PARTS, preferred_transfer_client="classic")
@@ -242,16 +250,16 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "unknown"))
 
 
-def _client_config(settings: S3Settings) -> Config:
+def _client_config(addressing: str, max_attempts: int) -> Config:
     """botocore's own retries (SlowDown, 5xx, dropped connections) with backoff and timeouts."""
     options: dict = {
-        "retries": {"mode": "standard", "max_attempts": settings.max_attempts},
+        "retries": {"mode": "standard", "max_attempts": max_attempts},
         "connect_timeout": CONNECT_TIMEOUT_S,
         "read_timeout": READ_TIMEOUT_S,
         "max_pool_connections": PARALLEL_PARTS * 2,
     }
-    if settings.addressing != "auto":
-        options["s3"] = {"addressing_style": settings.addressing}
+    if addressing != "auto":  # "auto" leaves it to botocore and the profile's s3.addressing_style
+        options["s3"] = {"addressing_style": addressing}
     return Config(**options)
 
 
