@@ -12,12 +12,17 @@ import urllib.request
 from pathlib import Path
 from typing import Self
 
+# Recognisable, so a test can assert that no error message ever shows them.
 FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "AKIAFAKEKEYID0TESTS1",
+    "AWS_SECRET_ACCESS_KEY": "fakeSecretKey/NeverPrintThis+0123456789",
+    "AWS_SESSION_TOKEN": "fakeSessionToken/NeverPrintThisEither",
 }
+# Settings from the developer's shell that would change what the tests talk to.
+FOREIGN_AWS_VARS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_REGION",
+                    "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                    "AWS_ROLE_ARN")
 
 
 def free_port() -> int:
@@ -30,6 +35,7 @@ def isolated_aws_env(endpoint: str, tmp: Path) -> dict[str, str]:
     """Env that keeps boto3 away from the developer's profiles and from instance metadata."""
     return {
         **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "no-aws-credentials"),
