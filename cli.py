@@ -43,7 +43,7 @@ class Output:
 
 
 def _root() -> Path:
-    return Path.cwd()
+    return click.get_current_context().find_root().obj
 
 
 def _now(as_of: datetime | None = None) -> datetime:
@@ -62,10 +62,26 @@ def publishing_options(fn):
     return fn
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PublishGroup(click.Group):
+    """Maps the one user-facing error type to one stderr line and its exit status."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PublishError as exc:
+            click.secho(f"publish: error: {exc}", err=True, fg="red")
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=PublishGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
+              default=".", envvar="PUBLISH_PROJECT", show_default=True,
+              help="The project folder (with episodes/ and feeds/).")
 @click.version_option(package_name="publish")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context, project: Path) -> None:
     """Master, tag and publish podcast episodes, and keep their feeds right."""
+    ctx.obj = project.resolve()
 
 
 @cli.command()
@@ -76,9 +92,10 @@ def episode(episode: str, feed_name: str | None, dry_run: bool, storage: str | N
             as_json: bool) -> None:
     """Publish EPISODE (a folder, a number or a slug): master, tag, upload, rebuild the feed."""
     out = Output(as_json)
-    s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log)
+    s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
+                     dry_run=dry_run)
     ep = s.catalog.episode(episode)
-    out.result(publish_episode(s, ep, dry_run=dry_run), _show_episode)
+    out.result(publish_episode(s, ep), _show_episode)
 
 
 def _show_episode(r: dict) -> None:
@@ -114,8 +131,8 @@ def feed(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: 
     """Rebuild the feed from what is in storage (no audio needed)."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(as_of), progress=out.progress,
-                     log=out.log)
-    out.result(rebuild_feeds(s, dry_run=dry_run), _show_feeds)
+                     log=out.log, dry_run=dry_run)
+    out.result(rebuild_feeds(s), _show_feeds)
 
 
 @cli.command()
@@ -146,20 +163,7 @@ def status(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     out.result({"episodes": rows}, lambda r: click.echo(statusmod.table(r["episodes"])))
 
 
-def main() -> None:
-    """Entry point: a user-facing failure is one line on stderr and a non-zero status."""
-    try:
-        code = cli.main(standalone_mode=False)
-    except PublishError as exc:
-        click.secho(f"publish: error: {exc}", err=True, fg="red")
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("publish: interrupted", err=True)
-        sys.exit(130)
-    sys.exit(code or 0)
+main = cli
 
 
 if __name__ == "__main__":

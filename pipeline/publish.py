@@ -1,7 +1,9 @@
 """Publishing: master, tag and upload an episode, then the manifest, then the feeds, in that order.
 
-Every object is written before anything that points at it, so a crash at any step leaves
-the public feed pointing only at complete objects; a re-run finishes the job.
+Everything is prepared locally first (config, audio, tags); only then is storage written,
+media first, manifest next, feed last. Every object is written before anything that points
+at it, so a crash at any step leaves the public feed pointing only at complete objects,
+and a re-run finishes the job.
 """
 
 from __future__ import annotations
@@ -24,13 +26,27 @@ from .errors import PublishError
 from .id3 import ChapterMark, TagData, write_tags
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
-# A progress factory: (label, total) -> context manager yielding an update(n) function.
+# A progress factory: (label, total) -> context manager yielding an update(increment) function.
 ProgressFactory = Callable[[str, float], AbstractContextManager[Callable[[float], None]]]
+PERMILLE = 1000
 
 
 @contextmanager
 def no_progress(label: str, total: float) -> Iterator[Callable[[float], None]]:
     yield lambda n: None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A local file that must be in storage under a key before anything refers to it."""
+
+    key: str
+    path: Path
+    sha256: str
+    cache_control: str
+
+    def stored(self) -> mf.StoredObject:
+        return mf.StoredObject(key=self.key, bytes=self.path.stat().st_size, sha256=self.sha256)
 
 
 @dataclass
@@ -43,6 +59,7 @@ class Session:
     now: datetime
     progress: ProgressFactory = no_progress
     log: Callable[[str], None] = lambda msg: None
+    dry_run: bool = False
     uploaded_bytes: int = 0
     actions: list[str] = field(default_factory=list)
     _exe: str | None = None
@@ -61,36 +78,35 @@ class Session:
             self._exe = ffmpeg.find_ffmpeg(self.feed.ffmpeg)
         return self._exe
 
-    def media_cache(self, feed: FeedConfig) -> str:
-        return f"public, max-age={feed.cache.media_s}, immutable"
+    def media_cache(self) -> str:
+        return f"public, max-age={self.feed.cache.media_s}, immutable"
 
-    def short_cache(self, feed: FeedConfig) -> str:
-        return f"public, max-age={feed.cache.feed_s}"
+    def short_cache(self) -> str:
+        return f"public, max-age={self.feed.cache.feed_s}"
 
-    def ensure(self, key: str, path: Path, sha: str, cache_control: str,
-               dry_run: bool) -> int:
+    def upload(self, up: Upload) -> None:
         """Upload unless the storage already holds exactly these bytes under that key."""
-        info = self.storage.head(key)
-        size = path.stat().st_size
-        if info is not None and info.size == size and info.sha256 == sha:
-            return 0
-        self.actions.append(f"upload {key} ({size} bytes)")
-        if dry_run:
-            return 0
-        with self.progress(f"Uploading {Path(key).name}", size) as update:
-            self.storage.put_file(key, path, sha256=sha, content_type=content_type_for(key),
-                                  cache_control=cache_control, progress=update)
+        info = self.storage.head(up.key)
+        size = up.path.stat().st_size
+        if info is not None and info.size == size and info.sha256 == up.sha256:
+            return
+        self.actions.append(f"upload {up.key} ({size} bytes)")
+        if self.dry_run:
+            return
+        with self.progress(f"Uploading {Path(up.key).name}", size) as update:
+            self.storage.put_file(up.key, up.path, sha256=up.sha256,
+                                  content_type=content_type_for(up.key),
+                                  cache_control=up.cache_control, progress=update)
         self.uploaded_bytes += size
-        return size
 
-    def ensure_bytes(self, key: str, data: bytes, cache_control: str, dry_run: bool) -> bool:
+    def write_small(self, key: str, data: bytes) -> bool:
         """Small objects (manifest, feed): compared by content, written atomically."""
         if self.storage.get_bytes(key) == data:
             return False
         self.actions.append(f"write {key} ({len(data)} bytes)")
-        if not dry_run:
+        if not self.dry_run:
             self.storage.put_bytes(key, data, content_type=content_type_for(key),
-                                   cache_control=cache_control)
+                                   cache_control=self.short_cache())
             self.uploaded_bytes += len(data)
         return True
 
@@ -103,8 +119,19 @@ class Session:
         feeds = [f for f in self.catalog.feeds() if f.storage == self.feed.storage]
         return feeds or [self.feed]
 
-
-PERMILLE = 1000
+    def commit(self, manifest: mf.Manifest, uploads: list[Upload]) -> list[dict]:
+        """Media first, manifest next, feeds last: the one order storage is ever written in."""
+        for up in uploads:
+            self.upload(up)
+        self.write_small(mf.MANIFEST_KEY, manifest.to_bytes())
+        results = []
+        for feed in self.sibling_feeds():
+            xml = feedmod.render(feed, manifest, self.now)
+            changed = self.write_small(feed.feed_key, xml)
+            results.append({"name": feed.name, "url": feed.feed_url,
+                            "location": self.storage.location(feed.feed_key),
+                            "changed": changed})
+        return results
 
 
 def _as_fraction(update: Callable[[float], None]) -> Callable[[float], None]:
@@ -128,53 +155,38 @@ def _fingerprint(obj: object) -> str:
     return sha256_bytes(json.dumps(obj, sort_keys=True, default=str).encode())
 
 
-def _addressed(folder: str, stem: str, sha: str, suffix: str) -> str:
+def addressed(folder: str, stem: str, path: Path, cache_control: str) -> Upload:
     """Content-addressed keys: new bytes get a new name, so a CDN never serves a stale file."""
-    return f"{folder}/{stem}-{sha[:12]}{suffix}"
+    sha = sha256_file(path)
+    return Upload(f"{folder}/{stem}-{sha[:12]}{path.suffix.lower()}", path, sha, cache_control)
 
 
-def ensure_feed_record(s: Session, feed: FeedConfig, manifest: mf.Manifest,
-                       dry_run: bool) -> mf.Manifest:
-    """The show's podcast:guid (kept once published) and its artwork in storage."""
-    existing = manifest.feeds.get(feed.name)
-    guid = existing.podcast_guid if existing else mf.podcast_guid(feed.feed_url)
-    art = feed.artwork_path()
-    sha = sha256_file(art)
-    key = _addressed("artwork", feed.name, sha, art.suffix.lower())
-    s.ensure(key, art, sha, s.media_cache(feed), dry_run)
-    record = mf.FeedRecord(podcast_guid=guid, artwork=mf.StoredObject(
-        key=key, bytes=art.stat().st_size, sha256=sha))
-    return manifest if existing == record else manifest.with_feed(feed.name, record)
-
-
-def publish_feeds(s: Session, manifest: mf.Manifest, dry_run: bool) -> list[dict]:
-    """Render each feed of this storage and write those whose bytes changed."""
-    results = []
+def with_feed_records(s: Session, manifest: mf.Manifest) -> tuple[mf.Manifest, list[Upload]]:
+    """Each feed's podcast:guid (computed once, then kept forever) and its artwork."""
+    uploads = []
     for feed in s.sibling_feeds():
-        xml = feedmod.render(feed, manifest, s.now)
-        changed = s.ensure_bytes(feed.feed_key, xml, s.short_cache(feed), dry_run)
-        results.append({"name": feed.name, "url": feed.feed_url,
-                        "location": s.storage.location(feed.feed_key), "changed": changed})
-    return results
+        existing = manifest.feeds.get(feed.name)
+        guid = existing.podcast_guid if existing else mf.podcast_guid(feed.feed_url)
+        art = addressed("artwork", feed.name, feed.artwork_path(), s.media_cache())
+        uploads.append(art)
+        record = mf.FeedRecord(podcast_guid=guid, artwork=art.stored())
+        if record != existing:
+            manifest = manifest.with_feed(feed.name, record)
+    return manifest, uploads
 
 
-def rebuild_feeds(s: Session, dry_run: bool = False) -> dict:
+def rebuild_feeds(s: Session) -> dict:
     """`publish feed`: from the manifest and the feed configs alone, no audio needed."""
-    manifest = s.read_manifest()
-    updated = manifest
-    for feed in s.sibling_feeds():
-        updated = ensure_feed_record(s, feed, updated, dry_run)
-    if updated != manifest:
-        s.ensure_bytes(mf.MANIFEST_KEY, updated.to_bytes(), s.short_cache(s.feed), dry_run)
-    feeds = publish_feeds(s, updated, dry_run)
-    return {"feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "dry_run": dry_run,
+    manifest, uploads = with_feed_records(s, s.read_manifest())
+    feeds = s.commit(manifest, uploads)
+    return {"feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "dry_run": s.dry_run,
             "actions": s.actions}
 
 
 def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
               duration_s: float | None) -> TagData:
-    cover = (ep.file(ep.artwork) if ep.artwork else s.feed.artwork_path())
-    marks = ()
+    cover = ep.file(ep.artwork) if ep.artwork else s.feed.artwork_path()
+    marks: tuple[ChapterMark, ...] = ()
     if ep.chapters and duration_s:
         starts = [c.start_s for c in ep.chapters]
         ends = starts[1:] + [duration_s]
@@ -183,8 +195,8 @@ def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
     return TagData(title=ep.title, artist=s.feed.author, album=s.feed.title, track=ep.number,
                    date=ep.published, description=description, feed_url=s.feed.feed_url,
                    guid=guid, category=" > ".join(s.feed.categories[0]),
-                   cover=cover.read_bytes(),
-                   cover_mime=content_type_for(cover.name), chapters=marks)
+                   cover=cover.read_bytes(), cover_mime=content_type_for(cover.name),
+                   chapters=marks)
 
 
 def _tags_fingerprint(tags: TagData, audio_fp: str) -> str:
@@ -211,10 +223,9 @@ def _duration(path: Path) -> float:
         raise PublishError("encoded MP3 has no audio frames", where=path) from None
 
 
-def publish_episode(s: Session, ep: EpisodeConfig, dry_run: bool = False) -> dict:
+def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     """Master, tag and upload one episode; then the manifest; then every feed of the storage."""
-    manifest = s.read_manifest()
-    manifest = ensure_feed_record(s, s.feed, manifest, dry_run)
+    manifest, uploads = with_feed_records(s, s.read_manifest())
     show_guid = manifest.feeds[s.feed.name].podcast_guid
     existing = manifest.episodes.get(ep.slug)
     guid = existing.guid if existing else (ep.guid or mf.episode_guid(show_guid, ep.slug))
@@ -224,73 +235,66 @@ def publish_episode(s: Session, ep: EpisodeConfig, dry_run: bool = False) -> dic
     source = ep.file(ep.audio)
     audio_fp = _fingerprint({"source": sha256_file(source), "audio": s.feed.audio.model_dump(),
                              "engine": master.ENGINE_VERSION})
-    # Tags depend on the duration only through chapter end times, known from the last run.
-    known_duration = existing.audio.duration_s if existing else None
-    tags = _tag_data(s, ep, guid, description, known_duration)
-    tags_fp = _tags_fingerprint(tags, audio_fp)
+    # Tags depend on the duration only through the last chapter's end, known from the last run.
+    known = existing.audio if existing else None
+    tags_fp = _tags_fingerprint(_tag_data(s, ep, guid, description,
+                                          known.duration_s if known else None), audio_fp)
+    same_audio = known is not None and known.audio_fingerprint == audio_fp
+    cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
+             if ep.artwork else None)
+    uploads += [cover] if cover else []
+    result = {"episode": ep.slug, "guid": guid, "dry_run": s.dry_run}
 
-    same_audio = existing is not None and existing.audio.audio_fingerprint == audio_fp
-    if same_audio and existing.audio.tags_fingerprint == tags_fp and _intact(s, existing.audio):
-        audio, loudness, encoded, retagged = existing.audio, existing.loudness, False, False
-    elif dry_run:
-        s.actions.append("retag the published MP3" if same_audio else f"master and encode {source}")
-        audio, loudness = existing.audio if existing else None, existing.loudness if existing else {}
-        encoded, retagged = not same_audio, same_audio
-    else:
-        with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+        if same_audio and known.tags_fingerprint == tags_fp and _intact(s, known):
+            audio, loudness = known, existing.loudness
+            result.update(encoded=False, retagged=False)
+        elif s.dry_run:
+            s.actions.append("re-tag the published MP3" if same_audio
+                             else f"master and encode {source}")
+            result.update(encoded=not same_audio, retagged=same_audio)
+            if known is None:  # never published: nothing measured yet to show
+                return {**result, "audio": None, "loudness": None, "uploaded_bytes": 0,
+                        "feeds": [], "actions": s.actions}
+            audio, loudness = known, existing.loudness
+        else:
             mp3 = Path(tmp) / f"{ep.slug}.mp3"
             if same_audio:
-                s.storage.download(existing.audio.key, mp3)
+                s.storage.download(known.key, mp3)
                 _strip_tags(mp3)
-                loudness, encoded, retagged = existing.loudness, False, True
+                loudness = existing.loudness
             else:
                 with s.progress("Mastering", PERMILLE) as update:
                     report = master.master_to_mp3(s.exe, source, mp3, s.feed.audio,
                                                   progress=_as_fraction(update))
-                loudness, encoded, retagged = report.to_dict(), True, False
+                loudness = report.to_dict()
                 for warning in report.warnings:
                     s.log(f"warning: {source}: {warning}")
+            result.update(encoded=not same_audio, retagged=same_audio)
             duration = _duration(mp3)
             tags = _tag_data(s, ep, guid, description, duration)
-            tags_fp = _tags_fingerprint(tags, audio_fp)
             write_tags(mp3, tags)
-            sha = sha256_file(mp3)
-            key = _addressed(f"episodes/{ep.slug}", ep.slug, sha, ".mp3")
-            s.ensure(key, mp3, sha, s.media_cache(s.feed), dry_run)
-            audio = mf.AudioObject(key=key, bytes=mp3.stat().st_size, sha256=sha,
-                                   duration_s=duration, audio_fingerprint=audio_fp,
-                                   tags_fingerprint=tags_fp)
+            up = addressed(f"episodes/{ep.slug}", ep.slug, mp3, s.media_cache())
+            uploads.append(up)
+            audio = mf.AudioObject(**up.stored().model_dump(), duration_s=duration,
+                                   audio_fingerprint=audio_fp,
+                                   tags_fingerprint=_tags_fingerprint(tags, audio_fp))
 
-    artwork = None
-    if ep.artwork:
-        art = ep.file(ep.artwork)
-        sha = sha256_file(art)
-        key = _addressed(f"episodes/{ep.slug}", "cover", sha, art.suffix.lower())
-        s.ensure(key, art, sha, s.media_cache(s.feed), dry_run)
-        artwork = mf.StoredObject(key=key, bytes=art.stat().st_size, sha256=sha)
+        record = mf.EpisodeRecord(
+            slug=ep.slug, guid=guid, title=ep.title, number=ep.number, season=ep.season,
+            published=ep.published, updated=s.now,
+            explicit=s.feed.explicit if ep.explicit is None else ep.explicit, type=ep.type,
+            description=description, notes_html=notes_html, audio=audio,
+            artwork=cover.stored() if cover else None,
+            chapters=[mf.PublishedChapter(start_s=c.start_s, title=c.title, url=c.url,
+                                          image=c.image) for c in ep.chapters],
+            persons=[mf.PublishedPerson(**p.model_dump()) for p in ep.persons],
+            loudness=loudness)
+        if existing is not None and record.model_copy(update={"updated": existing.updated}) \
+                == existing:
+            record = existing  # nothing changed: keep `updated`, so the feed's bytes stay put
+        feeds = s.commit(manifest.with_episode(record), uploads)
 
-    result = {"episode": ep.slug, "guid": guid, "encoded": encoded, "retagged": retagged,
-              "dry_run": dry_run}
-    if audio is None:  # a dry run of an episode never published: nothing measured yet
-        feeds = [{"name": f.name, "url": f.feed_url, "location": s.storage.location(f.feed_key),
-                  "changed": True} for f in s.sibling_feeds()]
-        return {**result, "audio": None, "loudness": None, "feeds": feeds,
-                "uploaded_bytes": 0, "actions": s.actions}
-
-    record = mf.EpisodeRecord(
-        slug=ep.slug, guid=guid, title=ep.title, number=ep.number, season=ep.season,
-        published=ep.published, updated=s.now,
-        explicit=s.feed.explicit if ep.explicit is None else ep.explicit, type=ep.type,
-        description=description, notes_html=notes_html, audio=audio, artwork=artwork,
-        chapters=[mf.PublishedChapter(start_s=c.start_s, title=c.title, url=c.url,
-                                      image=c.image) for c in ep.chapters],
-        persons=[mf.PublishedPerson(**p.model_dump()) for p in ep.persons],
-        loudness=loudness)
-    if existing is not None and record.model_copy(update={"updated": existing.updated}) == existing:
-        record = existing  # nothing changed: keep `updated`, so the feed's bytes stay the same
-    manifest = manifest.with_episode(record)
-    s.ensure_bytes(mf.MANIFEST_KEY, manifest.to_bytes(), s.short_cache(s.feed), dry_run)
-    feeds = publish_feeds(s, manifest, dry_run)
     return {**result,
             "audio": {"url": public_url(s.feed.base_url, audio.key),
                       "location": s.storage.location(audio.key), "bytes": audio.bytes,
@@ -308,4 +312,3 @@ def _loudness_summary(loudness: dict) -> dict:
 def _intact(s: Session, obj: mf.StoredObject) -> bool:
     info = s.storage.head(obj.key)
     return info is not None and info.size == obj.bytes and info.sha256 == obj.sha256
-

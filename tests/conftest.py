@@ -1,13 +1,26 @@
-"""Shared fixtures: a real S3 server process on loopback, and an AWS environment aimed at it."""
+"""Shared fixtures: a scratch copy of the demo project; a real S3 server process on loopback
+and an AWS environment aimed at it."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import boto3
 import pytest
+from helpers import copy_project
 from s3server import FOREIGN_AWS_VARS, MotoServer, isolated_aws_env
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "show")
+
+
+@pytest.fixture
+def episode_toml(project: Path) -> Path:
+    return project / "episodes" / "001-welcome" / "episode.toml"
 
 
 @pytest.fixture(scope="session")
