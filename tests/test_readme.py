@@ -23,22 +23,21 @@ def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
     return keys
 
 
-def _section(title: str, doc: str = "README.md") -> str:
-    text = (REPO / doc).read_text(encoding="utf-8")
+def _section(title: str) -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
     start = text.index(f"## {title}")
     end = text.find("\n## ", start + 1)
     return text[start:end] if end != -1 else text[start:]
 
 
-def _documented(title: str, doc: str = "README.md") -> set[str]:
-    section = _section(title, doc)
+def _documented(title: str) -> set[str]:
+    section = _section(title)
     return set(re.findall(r"^\| `([a-z0-9_.]+)`", section, flags=re.MULTILINE)) | set(
         re.findall(r"`([a-z0-9_]+\.[a-z_]+)`", section))
 
 
 def test_every_feed_key_is_documented():
-    # The [s3] keys are documented in docs/s3.md until it is folded into the README.
-    s3_keys = _documented("Publishing to S3, R2 and MinIO", "docs/s3.md")
+    s3_keys = _documented("Publishing to S3, R2 and MinIO")
     assert _keys(FeedConfig) <= _documented("Feed keys") | s3_keys
 
 
