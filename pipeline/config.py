@@ -98,6 +98,21 @@ class FeedFilter(Strict):
                 and (self.seasons is None or season in self.seasons))
 
 
+class S3Settings(Strict):
+    """Only what the AWS chain cannot say: credentials and region come from env and profiles."""
+
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://",
+        description="S3-compatible endpoint (R2, MinIO); else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL")
+    region: str | None = Field(None, min_length=1, description="else AWS_REGION / the profile's")
+    addressing: Literal["auto", "path", "virtual"] = Field(
+        "auto", description="path-style for MinIO and most self-hosted servers")
+    public_read_acl: bool = Field(False, description="send ACL public-read with every object")
+    max_attempts: int | None = Field(
+        None, ge=1, le=20,
+        description="tries per request, retries included; else AWS_MAX_ATTEMPTS / profile, else 6")
+
+
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
@@ -128,6 +143,7 @@ class FeedConfig(Strict):
     ffmpeg: str | None = None
     audio: AudioSettings = AudioSettings()
     cache: CacheSettings = CacheSettings()
+    s3: S3Settings = S3Settings()
 
     name: str = Field("", exclude=True)
     path: Path = Field(Path("."), exclude=True)

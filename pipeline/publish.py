@@ -74,7 +74,7 @@ class Session:
              **hooks) -> Session:
         catalog = Catalog(root)
         feed = catalog.feed(feed_name)
-        storage = open_storage(storage_uri or feed.storage, catalog.root)
+        storage = open_storage(storage_uri or feed.storage, catalog.root, feed.s3)
         return cls(catalog=catalog, feed=feed, storage=storage, now=now, **hooks)
 
     @property

@@ -1,7 +1,16 @@
+"""Shared fixtures: a scratch copy of the demo project; a real S3 server process on loopback
+and an AWS environment aimed at it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from helpers import copy_project
+from s3server import FOREIGN_AWS_VARS, MotoServer, isolated_aws_env
 
 
 @pytest.fixture
@@ -12,3 +21,33 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def episode_toml(project: Path) -> Path:
     return project / "episodes" / "001-welcome" / "episode.toml"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoServer]:
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path) -> Callable[[str], None]:
+    """Point boto3 (in this process and in children) at an endpoint, with fake credentials."""
+    def use(endpoint: str) -> None:
+        for name in FOREIGN_AWS_VARS:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in isolated_aws_env(endpoint, tmp_path).items():
+            monkeypatch.setenv(name, value)
+    return use
+
+
+def new_bucket(endpoint: str) -> str:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def bucket(s3_server, aws_env) -> str:
+    """A fresh, empty bucket on the session's server; AWS_ENDPOINT_URL points at the server."""
+    aws_env(s3_server.endpoint)
+    return new_bucket(s3_server.endpoint)

@@ -18,26 +18,41 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import boto3
 import feedparser
 import podcastparser
 import pytest
 from helpers import PUBLISH, copy_project, run_json, set_key, tree
 
 FEED = "women-in-surgery.xml"
+PREFIX = "show"
 BASE = "https://media.example.org/women-in-surgery/"
 
 # Every step that writes, in the order a run reaches them (local storage).
 POINTS = ["manifest-read", "encoded", "tagged", "upload:.jpg", "uploaded:.jpg", "upload:.mp3",
-          "mid-copy", "uploaded:.mp3", "before-rename:manifest.json", "manifest-written",
+          "mid-upload", "uploaded:.mp3", "before-rename:manifest.json", "manifest-written",
           f"before-rename:{FEED}", "feeds-written"]
 
 
-def check_public_state(storage: Path, guids: dict[str, str] | None = None) -> dict[str, str]:
-    """What a subscriber's app would see is whole; returns the GUIDs by title."""
-    feed = storage / FEED
-    if not feed.exists():
+def snapshot_local(storage: Path) -> dict[str, bytes]:
+    if not storage.exists():
         return {}
-    data = feed.read_bytes()
+    return {str(p.relative_to(storage)): p.read_bytes() for p in storage.rglob("*") if p.is_file()}
+
+
+def snapshot_s3(endpoint: str, bucket: str) -> dict[str, bytes]:
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    items = s3.list_objects_v2(Bucket=bucket, Prefix=PREFIX + "/").get("Contents", [])
+    return {i["Key"].removeprefix(PREFIX + "/"):
+            s3.get_object(Bucket=bucket, Key=i["Key"])["Body"].read() for i in items}
+
+
+def check_public_state(snap: dict[str, bytes], guids: dict[str, str] | None = None,
+                       ) -> dict[str, str]:
+    """What a subscriber's app would see is whole; returns the GUIDs by title."""
+    if FEED not in snap:
+        return {}
+    data = snap[FEED]
     parsed = feedparser.parse(data)
     assert not parsed.bozo, parsed.get("bozo_exception")
     podcastparser.parse(BASE + FEED, io.BytesIO(data))
@@ -45,9 +60,8 @@ def check_public_state(storage: Path, guids: dict[str, str] | None = None) -> di
     for entry in parsed.entries:
         (enc,) = entry.enclosures
         key = enc.href.removeprefix(BASE)
-        obj = storage / key
-        assert obj.is_file(), f"feed points at a missing object {key}"
-        body = obj.read_bytes()
+        assert key in snap, f"feed points at a missing object {key}"
+        body = snap[key]
         assert len(body) == int(enc.length)
         # Keys are content-addressed: the name carries the sha256 the bytes must have.
         advertised = re.search(r"-([0-9a-f]{12})\.mp3$", key).group(1)
@@ -58,18 +72,18 @@ def check_public_state(storage: Path, guids: dict[str, str] | None = None) -> di
     return {title: guid for guid, title in seen.items()}
 
 
-def normalized(storage: Path) -> tuple[bytes, dict, set[str]]:
+def normalized(snap: dict[str, bytes]) -> tuple[bytes, dict, set[str]]:
     """Feed bytes and manifest without the build times, and the set of stored objects."""
-    feed = re.sub(rb"<lastBuildDate>[^<]*</lastBuildDate>", b"", (storage / FEED).read_bytes())
-    manifest = json.loads((storage / "manifest.json").read_text())
+    feed = re.sub(rb"<lastBuildDate>[^<]*</lastBuildDate>", b"", snap[FEED])
+    manifest = json.loads(snap["manifest.json"])
     for ep in manifest["episodes"].values():
         ep.pop("updated")
-    files = {k for k in tree(storage) if not k.endswith(".publish.lock")}
-    return feed, manifest, files
+    return feed, manifest, {k for k in snap if not k.endswith(".publish.lock")}
 
 
-def _crash(project: Path, point: str) -> None:
-    proc = subprocess.run([PUBLISH, "-C", str(project), "episode", "1"], capture_output=True,
+def _crash(project: Path, point: str, *args: str) -> None:
+    proc = subprocess.run([PUBLISH, "-C", str(project), "episode", "1", *args],
+                          capture_output=True,
                           text=True, env={**os.environ, "PUBLISH_CRASH_AT": point},
                           timeout=600, check=False)
     assert proc.returncode == -signal.SIGKILL, f"{point} not reached: {proc.stderr}"
@@ -92,39 +106,60 @@ def reference(tmp_path_factory) -> dict[str, tuple[bytes, dict, set[str]]]:
         run_json(project, "episode", "1")
         change(project, kind)
         run_json(project, "episode", "1")
-        out[kind] = normalized(project / "public")
+        out[kind] = normalized(snapshot_local(project / "public"))
     return out
 
 
 ALL_CASES = [("reencode", p) for p in POINTS] + [
-    ("retag", p) for p in ("upload:.mp3", "mid-copy", "before-rename:manifest.json",
+    ("retag", p) for p in ("upload:.mp3", "mid-upload", "before-rename:manifest.json",
                            "manifest-written")]
 # CI runs every other case to stay within the suite's time budget; the full set:
 #   PUBLISH_CRASH_FULL=1 python -m pytest tests/test_crash.py
-CASES = ALL_CASES if os.environ.get("PUBLISH_CRASH_FULL") else ALL_CASES[::2]
+FULL = bool(os.environ.get("PUBLISH_CRASH_FULL"))
+CASES = ALL_CASES if FULL else ALL_CASES[::2]
 
 
 @pytest.mark.parametrize(("kind", "point"), CASES)
 def test_kill_during_update_keeps_feed_whole(kind, point, project, reference):
     run_json(project, "episode", "1")
-    storage = project / "public"
-    guids = check_public_state(storage)
+    snap = lambda: snapshot_local(project / "public")
+    guids = check_public_state(snap())
     change(project, kind)
     _crash(project, point)
-    check_public_state(storage, guids)
+    check_public_state(snap(), guids)
     run_json(project, "episode", "1")
-    after = check_public_state(storage, guids)
+    after = check_public_state(snap(), guids)
     assert list(after.values()) == list(guids.values())
-    assert normalized(storage) == reference[kind]
+    assert normalized(snap()) == reference[kind]
+
+
+S3_POINTS = ["manifest-read", "upload:.mp3", "mid-upload", "uploaded:.mp3", "manifest-written",
+             "feeds-written", "encoded"]
+
+
+@pytest.mark.parametrize("point", S3_POINTS if FULL else S3_POINTS[1::2])
+def test_kill_during_update_to_s3_keeps_feed_whole(point, project, reference, s3_server, bucket):
+    target = ("--storage", f"s3://{bucket}/{PREFIX}")
+    run_json(project, "episode", "1", *target)
+    snap = lambda: snapshot_s3(s3_server.endpoint, bucket)
+    guids = check_public_state(snap())
+    change(project, "reencode")
+    _crash(project, point, *target)
+    check_public_state(snap(), guids)
+    run_json(project, "episode", "1", *target)  # the dead run's lock is taken over at once
+    after = check_public_state(snap(), guids)
+    assert list(after.values()) == list(guids.values())
+    assert normalized(snap()) == reference["reencode"]
 
 
 @pytest.mark.parametrize("point", ["encoded", "uploaded:.mp3", "manifest-written"])
 def test_kill_during_first_publish(point, project):
     _crash(project, point)
     storage = project / "public"
-    assert check_public_state(storage) == {}  # nothing listed yet: no feed, or an empty one
+    # Nothing listed yet: no feed, or an empty one.
+    assert check_public_state(snapshot_local(storage)) == {}
     run_json(project, "episode", "1")
-    assert len(check_public_state(storage)) == 1
+    assert len(check_public_state(snapshot_local(storage))) == 1
 
 
 @pytest.mark.parametrize("delay", [0.3, 0.8, 1.3, 1.8])
@@ -132,16 +167,17 @@ def test_kill_at_arbitrary_moments(delay, project):
     """Not only at our named points: SIGKILL after a delay, wherever the run is then."""
     run_json(project, "episode", "1")
     storage = project / "public"
-    guids = check_public_state(storage)
+    guids = check_public_state(snapshot_local(storage))
     change(project, "reencode")
     proc = subprocess.Popen([PUBLISH, "-C", str(project), "episode", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    check_public_state(storage, guids)
+    check_public_state(snapshot_local(storage), guids)
     run_json(project, "episode", "1")
-    assert list(check_public_state(storage, guids).values()) == list(guids.values())
+    assert list(check_public_state(snapshot_local(storage), guids).values()) == \
+        list(guids.values())
     assert b"Welcome, v2" in (storage / FEED).read_bytes()
 
 
@@ -157,7 +193,7 @@ def test_concurrent_runs_do_not_interleave(project, episode_toml):
              for n in ("1", "2")]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    titles = check_public_state(project / "public")
+    titles = check_public_state(snapshot_local(project / "public"))
     assert len(titles) == 2
     channel = ET.parse(project / "public" / FEED).getroot().find("channel")
     assert len(channel.findall("item")) == 2

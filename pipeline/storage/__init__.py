@@ -7,7 +7,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from ..errors import PublishError
+
+if TYPE_CHECKING:
+    from ..config import S3Settings
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -37,6 +43,14 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def key_parts(key: str) -> tuple[str, ...]:
+    """The parts of a key, refusing keys that would mean different places in different backends."""
+    pure = PurePosixPath(key)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        raise PublishError(f"refusing storage key outside the storage root: {key!r}")
+    return pure.parts
 
 
 @dataclass(frozen=True)
@@ -84,15 +98,16 @@ class Storage(ABC):
         """
 
 
-def open_storage(target: str, root: Path) -> Storage:
+def open_storage(target: str, root: Path, s3: S3Settings | None = None) -> Storage:
     """A storage from a target: `s3://bucket/prefix`, `file:///abs/path` or a folder path.
 
     A relative folder is taken relative to the project root, so runs from any directory agree.
+    `s3` is the feed's [s3] table; without it the AWS environment and profile decide everything.
     """
     if target.startswith("s3://"):
         from .s3 import S3Storage
 
-        return S3Storage.from_uri(target)
+        return S3Storage.from_uri(target, s3)
     from .local import LocalStorage
 
     path = Path(target.removeprefix("file://")).expanduser()

@@ -9,11 +9,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import PublishError
 from ..faults import crashpoint
-from . import ObjectInfo, Progress, Storage, sha256_file
+from . import ObjectInfo, Progress, Storage, key_parts, sha256_file
 
 COPY_CHUNK = 1 << 20
 LOCK_NAME = ".publish.lock"
@@ -25,10 +25,7 @@ class LocalStorage(Storage):
         self.uri = self.root.as_uri()
 
     def _path(self, key: str) -> Path:
-        pure = PurePosixPath(key)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-            raise PublishError(f"refusing storage key outside the storage root: {key!r}")
-        return self.root.joinpath(*pure.parts)
+        return self.root.joinpath(*key_parts(key))
 
     def location(self, key: str) -> str:
         return self._path(key).as_uri()
@@ -120,4 +117,4 @@ def _copy(src, dst, progress: Progress | None) -> None:
         dst.write(block)
         if progress:
             progress(len(block))
-        crashpoint("mid-copy")
+        crashpoint("mid-upload")
