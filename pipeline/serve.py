@@ -9,6 +9,7 @@ feed in the folder, with the CDN's URLs, is left untouched.
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,12 +54,27 @@ class PreviewServer(ThreadingHTTPServer):
         self.session = session
         self.root = session.storage.root
         host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::"):
+            host = lan_address()
         self.base_url = (base_url or f"http://{host}:{port}").rstrip("/")
         self.feeds: dict[str, FeedConfig] = {f.feed_key: f for f in session.sibling_feeds()}
 
     def preview_feed(self, key: str) -> bytes:
         feed = self.feeds[key].model_copy(update={"base_url": self.base_url})
         return feedmod.render(feed, self.session.read_manifest(), datetime.now(UTC))
+
+
+def lan_address() -> str:
+    """This machine's address on the LAN (the interface a packet out would leave by).
+
+    Connecting a UDP socket sends nothing; it only asks the kernel for a route.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
 
 
 def make_server(s: Session, host: str, port: int, base_url: str | None) -> PreviewServer:
