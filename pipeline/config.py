@@ -67,10 +67,15 @@ class CacheSettings(Strict):
 
 class Person(Strict):
     name: str = Field(min_length=1)
-    role: Literal["host", "guest", "co-host", "producer", "editor"] = Field(
-        "guest", description="an episode's default; a feed's persons are usually hosts")
+    role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
     href: str | None = Field(None, pattern=r"^https?://")
     img: str | None = Field(None, pattern=r"^https?://")
+
+
+class ShowPerson(Person):
+    """A person of the whole show (channel level): a host unless the role says otherwise."""
+
+    role: Literal["host", "guest", "co-host", "producer", "editor"] = "host"
 
 
 class Funding(Strict):
@@ -137,7 +142,7 @@ class FeedConfig(Strict):
     funding: list[Funding] = []
     license: str | None = Field(None, min_length=1, description="e.g. cc-by-4.0")
     license_url: str | None = Field(None, pattern=r"^https://")
-    persons: list[Person] = []
+    persons: list[ShowPerson] = []
     txt: list[Txt] = []
     filter: FeedFilter | None = None
     ffmpeg: str | None = None

@@ -82,7 +82,7 @@ CHANNEL_CASES = [
     ("funding, licence, hosts and txt",
      {"funding": [{"url": "https://give.example.com/", "text": "Support the show"}],
       "license": "cc-by-4.0", "license_url": "https://creativecommons.org/licenses/by/4.0/",
-      "persons": [{"name": "Dr. Host", "role": "host", "img": "https://example.com/h.jpg"}],
+      "persons": [{"name": "Dr. Host", "img": "https://example.com/h.jpg"}],
       "txt": [{"text": "verify-me-123", "purpose": "verify"}]},
      {"podcast:funding": {"url": "https://give.example.com/", "text": "Support the show"},
       "podcast:license": {"url": "https://creativecommons.org/licenses/by/4.0/",
