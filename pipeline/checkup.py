@@ -36,7 +36,7 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
     """
     problems = check_feed_config(s.feed, s.feed.artwork_path().read_bytes())
     for ep in episodes:
-        description = notes.to_text(notes.to_html(ep.notes_markdown()))
+        description = notes.to_text(notes.to_html(ep.notes_markdown()))  # before shortening
         duration = ffmpeg.probe_duration(s.exe, ep.file(ep.audio))
         if duration is None and report_unknown_duration:
             problems.append(warning(at(ep.folder / "episode.toml", "audio"),

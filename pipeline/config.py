@@ -6,9 +6,17 @@ import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from . import chapters as chaptersmod
 from . import transcript as transcriptmod
@@ -32,6 +40,17 @@ class Strict(BaseModel):
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def _one_line(v: str) -> str:
+    """Titles and names are one line: runs of white space (newlines too) become one space."""
+    v = " ".join(v.split())
+    if not v:
+        raise ValueError("must not be empty")
+    return v
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+
+
 def _check_text(v: object) -> None:
     if isinstance(v, str):
         m = _FORBIDDEN.search(v)
@@ -44,7 +63,7 @@ def _check_text(v: object) -> None:
 
 
 class Owner(Strict):
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -66,7 +85,7 @@ class CacheSettings(Strict):
 
 
 class Person(Strict):
-    name: str = Field(min_length=1)
+    name: OneLine = Field(min_length=1)
     role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
     href: str | None = Field(None, pattern=r"^https?://")
     img: str | None = Field(None, pattern=r"^https?://")
@@ -121,7 +140,7 @@ class S3Settings(Strict):
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     description: str = Field(min_length=1, max_length=4000)
     author: str = Field(min_length=1)
     owner: Owner
@@ -194,7 +213,7 @@ class Timed(Strict):
 
 
 class Chapter(Timed):
-    title: str = Field(min_length=1)
+    title: OneLine = Field(min_length=1)
     url: str | None = Field(None, pattern=r"^https?://")
     image: str | None = None
 
@@ -203,14 +222,14 @@ class Soundbite(Timed):
     """`podcast:soundbite`: a moment apps may play as a preview."""
 
     duration: float = Field(gt=0, le=600, description="seconds")
-    title: str | None = None
+    title: OneLine | None = None
 
 
 class EpisodeConfig(Strict):
     """One episode: episodes/<number>-<slug>/episode.toml."""
 
-    title: str = Field(min_length=1, max_length=500)
-    number: int = Field(ge=0)
+    title: OneLine = Field(min_length=1, max_length=500)
+    number: int = Field(ge=1)
     season: int | None = Field(None, ge=0)
     published: datetime
     audio: Path

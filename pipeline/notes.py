@@ -37,3 +37,20 @@ def to_text(notes_html: str) -> str:
     text = html.unescape(text)
     lines = [ln.strip() for ln in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# Apple and PSP-1 cap <description> at 4000 bytes; content:encoded keeps the notes whole.
+DESCRIPTION_MAX_BYTES = 4000
+ELLIPSIS = "\u2026"
+
+
+def to_description(notes_html: str) -> str:
+    """Plain text for <description> and ID3, cut at a word to fit DESCRIPTION_MAX_BYTES."""
+    text = to_text(notes_html)
+    data = text.encode("utf-8")
+    if len(data) <= DESCRIPTION_MAX_BYTES:
+        return text
+    room = DESCRIPTION_MAX_BYTES - len(ELLIPSIS.encode("utf-8"))
+    cut = data[:room].decode("utf-8", "ignore")
+    head = cut.rsplit(None, 1)[0] if cut.split() else cut
+    return head.rstrip() + ELLIPSIS

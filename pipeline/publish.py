@@ -278,7 +278,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     guid = existing.guid if existing else (ep.guid or mf.episode_guid(show_guid, ep.slug))
 
     notes_html = notes.to_html(ep.notes_markdown())
-    description = notes.to_text(notes_html)
+    description = notes.to_description(notes_html)
     source = ep.file(ep.audio)
     audio_fp = _fingerprint({"source": sha256_file(source), "audio": s.feed.audio.model_dump(),
                              "engine": master.ENGINE_VERSION})

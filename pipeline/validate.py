@@ -16,11 +16,11 @@ from .chapters import parse_json as parse_chapters_json
 from .config import EpisodeConfig, FeedConfig
 from .feedext.itunes import ITUNES_NS
 from .feedext.podcast import PODCAST_NS
+from .notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
 from .transcript import Cue, TranscriptError, parse_srt, parse_vtt
 from .transcript import check as check_cues
 from .transcript import parse_json as parse_transcript_json
 
-MAX_DESCRIPTION_BYTES = 4000
 ARTWORK_PX = (1400, 3000)
 ARTWORK_FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 # itunes:duration is whole seconds; more than this off means the feed and the file disagree.
@@ -105,8 +105,12 @@ def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float 
     """`duration_s` is the source recording's (what is published runs as long); None skips
     the checks against it."""
     toml = ep.folder / "episode.toml"
-    problems = _description(description, at(ep.file(ep.notes_file) if ep.notes_file else toml,
-                                             None if ep.notes_file else "notes"))
+    notes_at = at(ep.file(ep.notes_file) if ep.notes_file else toml,
+                  None if ep.notes_file else "notes")
+    size = len(description.encode("utf-8"))
+    problems = [] if size <= MAX_DESCRIPTION_BYTES else [warning(
+        notes_at, f"the notes are {size} bytes as plain text; <description> and the ID3 "
+                  f"comment are cut to {MAX_DESCRIPTION_BYTES}, content:encoded keeps them whole")]
     if artwork is not None and ep.artwork is not None:
         problems += check_artwork(artwork, ep.artwork.name, at(toml, "artwork"))
     chapters_at = at(toml, "chapters_file" if ep.chapters_file else "chapters")

@@ -28,7 +28,7 @@ def test_filtered_feed_lists_only_its_episodes(project, episode_toml):
     _add_trailer_feed(project)
     trailer = project / "episodes/000-trailer"
     shutil.copytree(episode_toml.parent, trailer)
-    set_key(trailer / "episode.toml", "number", "0")
+    set_key(trailer / "episode.toml", "number", "2")
     set_key(trailer / "episode.toml", "type", '"trailer"')
     set_key(trailer / "episode.toml", "published", "2026-11-13T09:00:00-05:00")
 

@@ -79,6 +79,23 @@ def test_demo_episode_has_no_problems(project):
     assert _episode_problems(project, 61.4) == []
 
 
+def test_long_notes_are_shortened_with_a_warning(project):
+    ep = load_episode(project / "episodes/001-welcome")
+    problems = v.check_episode_config(ep, "word " * 1000, 61.4, None, None)
+    assert [(p.level, p.where.endswith("notes.md")) for p in problems] == [("warning", True)]
+    assert "5000 bytes as plain text" in problems[0].message
+
+
+def test_description_is_cut_at_a_word_to_4000_bytes():
+    from pipeline.notes import to_description
+
+    short = to_description("<p>Short notes.</p>")
+    assert short == "Short notes."
+    cut = to_description("<p>" + "Ärztin " * 1000 + "</p>")
+    assert len(cut.encode("utf-8")) <= 4000 and len(cut.encode("utf-8")) > 3990
+    assert cut.endswith("Ärztin\u2026") and "  " not in cut
+
+
 def test_chapter_after_the_end_is_found(project):
     (msg,) = _episode_problems(project, 53.0)
     assert "episode.toml: chapters: chapters: the last chapter starts at 53.5 s" in msg
