@@ -76,7 +76,7 @@ def run(args: Sequence[str], what: str, where: str | Path | None = None,
 @contextmanager
 def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
          direction: str = "read") -> Iterator[subprocess.Popen]:
-    """Start ffmpeg with its stdout ("read") or stdin ("write") as a pipe to us.
+    """Start ffmpeg with its stdout ("read"), stdin ("write") or both ("both") piped to us.
 
     On exit the process is reaped (killed if we are leaving on an error) and a non-zero status
     raises with its stderr tail. stderr is drained by a thread into a bounded deque, so a chatty
@@ -84,12 +84,11 @@ def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
     """
     import threading
 
-    reading = direction == "read"
     try:
         proc = subprocess.Popen(
             list(args),
-            stdin=subprocess.DEVNULL if reading else subprocess.PIPE,
-            stdout=subprocess.PIPE if reading else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if direction == "read" else subprocess.PIPE,
+            stdout=subprocess.DEVNULL if direction == "write" else subprocess.PIPE,
             stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
         raise FFmpegError(f"cannot run ffmpeg ({args[0]})", where=where) from exc
@@ -110,10 +109,12 @@ def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
     finally:
         if not ok and proc.poll() is None:
             proc.kill()
-        try:
-            (proc.stdout if reading else proc.stdin).close()
-        except BrokenPipeError:
-            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except BrokenPipeError:
+                pass
         code = proc.wait()
         t.join(timeout=5)
         proc.stderr.close()

@@ -112,9 +112,14 @@ class Measurement:
     lra: float
     true_peak_dbtp: float
     sample_peak_dbfs: float
-    duration_s: float
+    rate: int
+    frames: int
     short_term: np.ndarray  # LUFS every SEGMENT_S, from the end of the first 3 s window
     segment_peaks: np.ndarray  # sample peak of each SEGMENT_S segment, for trimming silence
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.rate
 
     @property
     def audible(self) -> bool:
@@ -172,7 +177,8 @@ class Meter:
             lra=loudness_range(windowed(energies, SHORT_TERM_SEGMENTS)),
             true_peak_dbtp=float(db(max(self._true_peak, sample_peak))),
             sample_peak_dbfs=float(db(sample_peak)),
-            duration_s=self.frames / self.rate,
+            rate=self.rate,
+            frames=self.frames,
             short_term=lufs(windowed(energies, SHORT_TERM_SEGMENTS)),
             segment_peaks=peaks)
 
