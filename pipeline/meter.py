@@ -116,6 +116,7 @@ class Measurement:
     frames: int
     short_term: np.ndarray  # LUFS every SEGMENT_S, from the end of the first 3 s window
     segment_peaks: np.ndarray  # sample peak of each SEGMENT_S segment, for trimming silence
+    segment_energies: np.ndarray  # K-weighted mean square of each whole segment
 
     @property
     def duration_s(self) -> float:
@@ -180,7 +181,8 @@ class Meter:
             rate=self.rate,
             frames=self.frames,
             short_term=lufs(windowed(energies, SHORT_TERM_SEGMENTS)),
-            segment_peaks=peaks)
+            segment_peaks=peaks,
+            segment_energies=energies)
 
 
 def windowed(energies: np.ndarray, segments: int) -> np.ndarray:
