@@ -118,15 +118,22 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
 
     out, limiter = _render(exe, src, tmp, audio, gain, ceiling, body, clips, encode_progress)
     first = None
-    miss = out.integrated_lufs - audio.target_lufs
-    overshoot = out.true_peak_dbtp - audio.true_peak_dbtp
-    if abs(miss) > TOLERANCE_LU or overshoot > 0:
+    if _fault(out, audio) > (False, TOLERANCE_LU):
         first = Loudness.of(out)
-        ceiling -= max(0.0, overshoot) + 0.1
-        # The model is trusted for its local slope only: one Newton step from the real reading.
-        slope = predicted_lufs(source, gain + 0.5, ceiling) - predicted_lufs(source, gain, ceiling)
-        gain += miss_fix(miss, 2 * slope)
-        out, limiter = _render(exe, src, tmp, audio, gain, ceiling, body, clips, lambda s: None)
+        # LAME's overshoot on this material, as just measured, sets the corrected ceiling.
+        retry_ceiling = min(ceiling, audio.true_peak_dbtp - (out.true_peak_dbtp - ceiling) - 0.2)
+        # What the model missed at the first encode is kept as an offset for the second.
+        bias = out.integrated_lufs - predicted_lufs(source, gain, ceiling)
+        retry_gain = gain_for(source, audio.target_lufs - bias, retry_ceiling)
+        retry = tmp.with_name(tmp.name + "2")
+        try:
+            again = _render(exe, src, retry, audio, retry_gain, retry_ceiling, body, clips,
+                            lambda s: None)
+            if _fault(again[0], audio) <= _fault(out, audio):
+                os.replace(retry, tmp)
+                (out, limiter), gain, ceiling = again, retry_gain, retry_ceiling
+        finally:
+            retry.unlink(missing_ok=True)
         if abs(out.integrated_lufs - audio.target_lufs) > TOLERANCE_LU:
             warnings.append(f"loudness is {out.integrated_lufs:.1f} LUFS after correction "
                             f"(target {audio.target_lufs:.1f})")
@@ -149,30 +156,28 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
 
 def predicted_lufs(source: Measurement, gain_db: float, ceiling_dbtp: float) -> float:
     """Loudness after gain and limiting, modelled per 100 ms segment: a segment whose peak
-    the gain pushes over the ceiling loses about half the excess (the reduction spans part of
-    the segment). Rough, but it keeps the first encode near the target when the limiter works
-    hard, and gives the slope for the correction."""
+    the gain pushes over the ceiling loses the excess (the limiter's release spans about a
+    segment). Rough, but it keeps the first encode near the target when the limiter works
+    hard, and (offset by what it missed) steers the corrective second encode."""
     over = np.maximum(0.0, db(source.segment_peaks[:len(source.segment_energies)])
                       + gain_db - ceiling_dbtp)
-    energies = source.segment_energies * 10 ** ((gain_db - over / 2) / 10)
+    energies = source.segment_energies * 10 ** ((gain_db - over) / 10)
     return integrated(windowed(energies, BLOCK_SEGMENTS))
-
-
-def miss_fix(miss_lu: float, slope: float) -> float:
-    """Gain change that removes a loudness miss when each dB of gain adds `slope` LU."""
-    return -miss_lu / min(1.0, max(0.25, slope))
 
 
 def gain_for(source: Measurement, target_lufs: float, ceiling_dbtp: float) -> float:
     """The linear gain whose output, limited at the ceiling, lands on the target (bisection)."""
     plain = target_lufs - source.integrated_lufs
-    lo, hi = plain, plain + 12.0
-    if predicted_lufs(source, lo, ceiling_dbtp) >= target_lufs - 0.05:
-        return plain
-    for _ in range(20):
+    lo, hi = plain - 12.0, plain + 12.0  # the loudness rises monotonically with the gain
+    for _ in range(24):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if predicted_lufs(source, mid, ceiling_dbtp) < target_lufs else (lo, mid)
     return (lo + hi) / 2
+
+
+def _fault(out: Measurement, audio: AudioSettings) -> tuple[bool, float]:
+    """How an encode misses, worst first: peaks over the ceiling, then the loudness error."""
+    return out.true_peak_dbtp > audio.true_peak_dbtp, abs(out.integrated_lufs - audio.target_lufs)
 
 
 def _frac(done: float, total: float) -> float:
