@@ -7,8 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -166,7 +165,7 @@ class EpisodeConfig(Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_notes(self) -> "EpisodeConfig":
+    def _one_notes(self) -> EpisodeConfig:
         if self.notes is not None and self.notes_file is not None:
             raise ValueError("give either notes or notes_file, not both")
         starts = [c.start_s for c in self.chapters]
@@ -183,7 +182,7 @@ class EpisodeConfig(Strict):
         return self.notes or ""
 
 
-def parse_timestamp(v: str | float | int) -> float:
+def parse_timestamp(v: str | float) -> float:
     """Seconds from 93.5, "01:33.5" or "00:01:33.500"."""
     if isinstance(v, (int, float)):
         if v < 0:

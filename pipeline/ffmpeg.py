@@ -62,7 +62,7 @@ def run(args: Sequence[str], what: str, where: str | Path | None = None,
     """Run ffmpeg to completion; returns stderr (where filters such as ebur128 print)."""
     try:
         proc = subprocess.run(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=timeout)
+                              stderr=subprocess.PIPE, timeout=timeout, check=False)
     except FileNotFoundError as exc:
         raise FFmpegError(f"cannot run ffmpeg ({args[0]})", where=where) from exc
     except subprocess.TimeoutExpired as exc:
@@ -128,7 +128,7 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 def probe_duration(exe: str, path: Path) -> float | None:
     """Container duration from `ffmpeg -i` (no ffprobe needed); None when unknown."""
     proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", str(path)],
-                          stdin=subprocess.DEVNULL, capture_output=True)
+                          stdin=subprocess.DEVNULL, capture_output=True, check=False)
     m = _DURATION.search(proc.stderr.decode("utf-8", "replace"))
     if not m:
         return None

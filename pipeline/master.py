@@ -36,6 +36,8 @@ CODEC_HEADROOM_DB = 1.0
 SILENCE_DB = -60.0  # after gain; quieter leading/trailing segments are trimmed when asked
 SILENCE_PAD_S = 0.2
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
+# Bump when a change to mastering changes the output, so published episodes are re-encoded.
+ENGINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,8 @@ class MasterReport:
         return d
 
 
-ProgressFn = Callable[[float], None]
-
-
 def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
-                  progress: ProgressFn | None = None) -> MasterReport:
+                  progress: ffmpeg.ProgressFn | None = None) -> MasterReport:
     """One linear gain to the target, peaks held under the ceiling, encoded to MP3.
 
     The MP3 appears at `dst` only when everything succeeded; on any error nothing is left.
@@ -96,7 +95,7 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
 
 
 def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
-            progress: ProgressFn) -> MasterReport:
+            progress: ffmpeg.ProgressFn) -> MasterReport:
     total_s = ffmpeg.probe_duration(exe, src) or 0.0
     source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:

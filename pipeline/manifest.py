@@ -1,0 +1,108 @@
+"""The published state, stored beside the media: enough to rebuild every feed without audio."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import PublishError
+
+MANIFEST_KEY = "manifest.json"
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoredObject(Record):
+    key: str
+    bytes: int
+    sha256: str
+
+
+class AudioObject(StoredObject):
+    duration_s: float
+    audio_fingerprint: str
+    tags_fingerprint: str
+
+
+class PublishedChapter(Record):
+    start_s: float
+    title: str
+    url: str | None = None
+    image: str | None = None
+
+
+class PublishedPerson(Record):
+    name: str
+    role: str
+    href: str | None = None
+    img: str | None = None
+
+
+class EpisodeRecord(Record):
+    """One episode as published; the feed never needs the episode folder again."""
+
+    slug: str
+    guid: str
+    title: str
+    number: int
+    season: int | None = None
+    published: datetime
+    updated: datetime
+    explicit: bool
+    type: str
+    description: str
+    notes_html: str
+    audio: AudioObject
+    artwork: StoredObject | None = None
+    chapters: list[PublishedChapter] = []
+    persons: list[PublishedPerson] = []
+    loudness: dict = {}
+
+
+class FeedRecord(Record):
+    podcast_guid: str
+    artwork: StoredObject | None = None
+
+
+class Manifest(Record):
+    version: int = 1
+    feeds: dict[str, FeedRecord] = {}
+    episodes: dict[str, EpisodeRecord] = {}
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True,
+                          ensure_ascii=False).encode("utf-8") + b"\n"
+
+    def with_episode(self, record: EpisodeRecord) -> Manifest:
+        return self.model_copy(update={"episodes": {**self.episodes, record.slug: record}})
+
+    def with_feed(self, name: str, record: FeedRecord) -> Manifest:
+        return self.model_copy(update={"feeds": {**self.feeds, name: record}})
+
+
+def parse(data: bytes | None, where: str) -> Manifest:
+    if data is None:
+        return Manifest()
+    try:
+        return Manifest.model_validate_json(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise PublishError(f"manifest is damaged: {field}: {err['msg']}", where=where) from None
+
+
+def podcast_guid(feed_url: str) -> str:
+    """The Podcasting 2.0 guid: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def episode_guid(show_guid: str, slug: str) -> str:
+    """Stable across re-runs, so a crash between upload and feed never mints a second GUID."""
+    return str(uuid.uuid5(uuid.UUID(show_guid), slug))

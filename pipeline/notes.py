@@ -1,0 +1,39 @@
+"""Show notes: Markdown to a safe subset of HTML for content:encoded, and plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import markdown
+import nh3
+
+# What podcast apps render well and Apple accepts in content:encoded; nothing that runs.
+ALLOWED_TAGS = {"p", "br", "a", "ul", "ol", "li", "em", "strong", "b", "i", "blockquote",
+                "code", "h3", "h4"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def strip_control(text: str) -> str:
+    """Characters that XML 1.0 cannot carry at all."""
+    return _CONTROL.sub("", text)
+
+
+def to_html(notes_md: str) -> str:
+    raw = markdown.markdown(strip_control(notes_md), extensions=["sane_lists"])
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=URL_SCHEMES, link_rel="noopener").strip()
+
+
+def to_text(notes_html: str) -> str:
+    """Plain text for <description> and ID3: paragraphs kept, list items as lines."""
+    text = re.sub(r"</li>\s*", "\n", notes_html)
+    text = re.sub(r"</(p|h3|h4|blockquote|ul|ol)>\s*", "\n\n", text)
+    text = re.sub(r"<li>", "- ", text)
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    text = nh3.clean(text, tags=set())
+    text = html.unescape(text)
+    lines = [ln.strip() for ln in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

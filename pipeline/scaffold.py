@@ -1,0 +1,54 @@
+"""`publish new`: an episode folder with a valid episode.toml to fill in."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+from .catalog import Catalog
+from .errors import PublishError
+
+TEMPLATE = '''# Every key is documented in README.md ("Episode keys").
+title = {title}
+number = {number}
+published = {published}
+audio = {audio}
+notes_file = "notes.md"
+type = "full"
+'''
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "episode"
+
+
+def _toml_string(s: str) -> str:
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
+
+
+def new_episode(root: Path, title: str, number: int | None, slug: str | None,
+                audio: Path | None, now: datetime) -> Path:
+    catalog = Catalog(root)
+    taken = {ep.number for ep in catalog.episodes()}
+    number = number if number is not None else max(taken, default=0) + 1
+    if number in taken:
+        raise PublishError(f"episode number {number} is already used", where=catalog.episodes_dir)
+    slug = slugify(slug or title)
+    folder = catalog.episodes_dir / f"{number:03d}-{slug}"
+    if folder.exists():
+        raise PublishError("folder already exists", where=folder)
+    folder.mkdir(parents=True)
+    audio_name = f"recording{audio.suffix.lower()}" if audio else "recording.flac"
+    if audio:
+        shutil.copyfile(audio, folder / audio_name)
+    published = now.astimezone().replace(microsecond=0, second=0).isoformat()
+    (folder / "episode.toml").write_text(TEMPLATE.format(
+        title=_toml_string(title), number=number, published=published,
+        audio=_toml_string(audio_name)), encoding="utf-8")
+    (folder / "notes.md").write_text(f"Show notes for *{title}*.\n", encoding="utf-8")
+    return folder

@@ -1,0 +1,111 @@
+"""Bad configuration: one line on stderr naming the file and the field, exit 2, nothing published."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import run, set_key, tree
+
+
+def _fails_cleanly(project: Path, *names: str) -> str:
+    before = tree(project / "public")
+    proc = run(project, "episode", "1", check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for name in names:
+        assert name in lines[0], lines[0]
+    assert tree(project / "public") == before  # nothing published, nothing half-written
+    return lines[0]
+
+
+def test_unknown_key_is_named(project, episode_toml):
+    set_key(episode_toml, "titel", '"typo"')
+    _fails_cleanly(project, "001-welcome/episode.toml", "titel", "unknown key")
+
+
+def test_unknown_key_in_feed_is_named(project):
+    set_key(project / "feeds/women-in-surgery.toml", "colour", '"red"')
+    _fails_cleanly(project, "feeds/women-in-surgery.toml", "colour", "unknown key")
+
+
+def test_missing_required_field(project, episode_toml):
+    text = episode_toml.read_text().replace('title = "Welcome to Women in Surgery"\n', "")
+    episode_toml.write_text(text)
+    _fails_cleanly(project, "episode.toml", "title", "missing")
+
+
+def test_missing_owner_email_in_feed(project):
+    feed = project / "feeds/women-in-surgery.toml"
+    feed.write_text(feed.read_text().replace('email = "podcast@example.org"\n', ""))
+    _fails_cleanly(project, "women-in-surgery.toml", "owner.email", "missing")
+
+
+def test_bad_date(project, episode_toml):
+    set_key(episode_toml, "published", '"the 20th of November"')
+    _fails_cleanly(project, "episode.toml", "published")
+
+
+def test_date_without_time_zone(project, episode_toml):
+    set_key(episode_toml, "published", "2026-11-20T09:00:00")
+    line = _fails_cleanly(project, "episode.toml", "published")
+    assert "time zone" in line
+
+
+def test_missing_audio_file(project, episode_toml):
+    (episode_toml.parent / "recording.opus").unlink()
+    _fails_cleanly(project, "episode.toml", "audio", "recording.opus")
+
+
+def test_missing_artwork(project):
+    (project / "feeds/artwork/women-in-surgery.jpg").unlink()
+    _fails_cleanly(project, "women-in-surgery.toml", "artwork")
+
+
+def test_episode_number_used_twice(project, episode_toml):
+    twin = episode_toml.parent.parent / "002-twin"
+    shutil.copytree(episode_toml.parent, twin)
+    line = _fails_cleanly(project, "002-twin/episode.toml", "number")
+    assert "001-welcome" in line
+
+
+def test_toml_syntax_error(project, episode_toml):
+    episode_toml.write_text(episode_toml.read_text() + "\nthis is not toml\n")
+    _fails_cleanly(project, "episode.toml", "TOML")
+
+
+def test_toml_not_utf8(project, episode_toml):
+    episode_toml.write_bytes(episode_toml.read_text().replace("Welcome to", "Bienvenue à")
+                             .encode("latin-1"))
+    _fails_cleanly(project, "episode.toml", "UTF-8")
+
+
+@pytest.mark.parametrize("value", ['"weekly"', "-3"])
+def test_bad_value_types(project, episode_toml, value):
+    set_key(episode_toml, "number", value)
+    _fails_cleanly(project, "episode.toml", "number")
+
+
+def test_bad_episode_type(project, episode_toml):
+    set_key(episode_toml, "type", '"special"')
+    _fails_cleanly(project, "episode.toml", "type")
+
+
+def test_chapters_out_of_order(project, episode_toml):
+    episode_toml.write_text(episode_toml.read_text().replace('start = "00:26.5"',
+                                                             'start = "00:10"'))
+    _fails_cleanly(project, "episode.toml", "chapters")
+
+
+def test_ffmpeg_override_that_does_not_exist(project):
+    before = tree(project / "public")
+    proc = run(project, "episode", "1", env={"PUBLISH_FFMPEG": "/nonexistent/ffmpeg"},
+               check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.count("\n") == 1 and "PUBLISH_FFMPEG" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert tree(project / "public") == before
