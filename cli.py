@@ -14,6 +14,7 @@ import click
 from pipeline import scaffold
 from pipeline import status as statusmod
 from pipeline.errors import PublishError
+from pipeline.master_cli import master_command
 from pipeline.publish import Session, publish_episode, rebuild_feeds
 
 
@@ -162,6 +163,8 @@ def status(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     rows = statusmod.rows(s)
     out.result({"episodes": rows}, lambda r: click.echo(statusmod.table(r["episodes"])))
 
+
+cli.add_command(master_command)
 
 main = cli
 

@@ -63,6 +63,7 @@ class EpisodeRecord(Record):
     chapters: list[PublishedChapter] = []
     persons: list[PublishedPerson] = []
     loudness: dict = {}
+    report: dict[str, StoredObject] = {}
 
 
 class FeedRecord(Record):
