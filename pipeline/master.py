@@ -23,6 +23,7 @@ from . import ffmpeg
 from .clips import Clip, load_clip, mix
 from .config import AudioSettings
 from .errors import PublishError
+from .integrity import check_complete
 from .limiter import Limiter
 from .meter import BLOCK_SEGMENTS, SEGMENT_S, Measurement, Meter, db, integrated, windowed
 
@@ -37,6 +38,7 @@ SILENCE_DB = -60.0  # after gain; quieter leading/trailing segments are trimmed 
 SILENCE_PAD_S = 0.2
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
 # Bump when a change to mastering changes the output, so published episodes are re-encoded.
+MIN_DURATION_S = 0.4  # one BS.1770 gating block
 ENGINE_VERSION = "2"
 
 
@@ -85,6 +87,7 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     The MP3 appears at `dst` only when everything succeeded; on any error nothing is left.
     """
     src, dst = Path(src), Path(dst)
+    check_complete(src)
     tmp = dst.with_name(dst.name + ".part")
     try:
         report = _master(exe, src, tmp, audio, progress or (lambda f: None))
@@ -100,6 +103,9 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
     source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
         raise PublishError("no audio could be decoded (empty or truncated file?)", where=src)
+    if source.duration_s < MIN_DURATION_S:
+        raise PublishError(f"too short: {source.duration_s:.2f} s of audio; loudness needs at "
+                           f"least {MIN_DURATION_S} s", where=src)
     if not source.audible:
         raise PublishError("no audible audio: the recording is silent (integrated loudness "
                            "is undefined)", where=src)
