@@ -92,6 +92,8 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     try:
         report = _master(exe, src, tmp, audio, progress or (lambda f: None))
         os.replace(tmp, dst)
+    except OSError as exc:  # disk full, quota, file-size limit: the user's to fix
+        raise PublishError(f"cannot write the encoded audio: {exc.strerror}", where=dst) from None
     finally:
         tmp.unlink(missing_ok=True)
     return report
