@@ -75,6 +75,13 @@ class AudioSettings(Strict):
     sample_rate: Literal[22050, 32000, 44100, 48000] = 44100
     target_lufs: float = Field(-16.0, ge=-40, le=-5, description="integrated loudness target")
     true_peak_dbtp: float = Field(-1.0, ge=-9, le=0, description="true-peak ceiling")
+    intro: Path | None = Field(None, description="clip played before every episode")
+    outro: Path | None = Field(None, description="clip played after every episode")
+    crossfade_ms: int = Field(0, ge=0, le=10000,
+                              description="intro/outro overlap the episode, fading under it")
+    fade_ms: int = Field(0, ge=0, le=10000,
+                         description="fade-in of the intro's start and fade-out of the outro's end")
+    trim_silence: bool = Field(False, description="cut leading and trailing silence")
 
 
 class CacheSettings(Strict):
@@ -192,6 +199,20 @@ class FeedConfig(Strict):
         return (self.path.parent / self.artwork).resolve()
 
 
+def episode_audio(feed: FeedConfig, episode: EpisodeConfig) -> AudioSettings:
+    """The feed's audio settings with the episode's intro/outro choice, paths made absolute."""
+    clips = {}
+    for key in ("intro", "outro"):
+        own, feeds = getattr(episode, key), getattr(feed.audio, key)
+        if own is False:
+            clips[key] = None
+        elif own is not None:
+            clips[key] = episode.file(own)
+        elif feeds is not None:
+            clips[key] = (feed.path.parent / feeds).resolve()
+    return feed.audio.model_copy(update=clips)
+
+
 def public_url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
@@ -245,6 +266,10 @@ class EpisodeConfig(Strict):
     block: bool = False
     persons: list[Person] = []
     guid: str | None = Field(None, min_length=1, description="only for episodes migrated from another host")
+    intro: Path | Literal[False] | None = Field(
+        None, description="this episode's intro instead of the feed's; false for none")
+    outro: Path | Literal[False] | None = Field(
+        None, description="this episode's outro instead of the feed's; false for none")
 
     slug: str = Field("", exclude=True)
     folder: Path = Field(Path("."), exclude=True)

@@ -163,15 +163,15 @@ def run(args: Sequence[str], what: str, where: str | Path | None = None) -> str:
 @contextmanager
 def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
          direction: str = "read") -> Iterator[subprocess.Popen]:
-    """Start ffmpeg with its stdout ("read") or stdin ("write") as a pipe to us.
+    """Start ffmpeg with its stdout ("read"), stdin ("write") or both ("both") piped to us.
 
     On exit the process is reaped (killed if we are leaving on an error) and a failure
     raises with its stderr tail.
     """
-    reading = direction == "read"
     sup = Supervised(args, what, where,
-                     stdin=subprocess.DEVNULL if reading else subprocess.PIPE,
-                     stdout=subprocess.PIPE if reading else subprocess.DEVNULL, keep_lines=50)
+                     stdin=subprocess.DEVNULL if direction == "read" else subprocess.PIPE,
+                     stdout=subprocess.DEVNULL if direction == "write" else subprocess.PIPE,
+                     keep_lines=50)
     ok = False
     try:
         yield sup.proc
@@ -181,10 +181,12 @@ def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
     finally:
         if not ok and sup.proc.poll() is None:
             sup.kill()
-        try:
-            (sup.proc.stdout if reading else sup.proc.stdin).close()
-        except BrokenPipeError:
-            pass
+        for stream in (sup.proc.stdin, sup.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except BrokenPipeError:
+                pass
         if not ok:
             sup.proc.wait()
     sup.finish()

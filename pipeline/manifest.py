@@ -88,6 +88,7 @@ class EpisodeRecord(Record):
     renditions: list[Rendition] = []
     block: bool = False
     loudness: dict = {}
+    report: dict[str, StoredObject] = {}
 
 
 class FeedRecord(Record):

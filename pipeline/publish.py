@@ -24,7 +24,7 @@ from . import ffmpeg, master, notes
 from . import manifest as mf
 from . import transcript as transcriptmod
 from .catalog import Catalog
-from .config import EpisodeConfig, FeedConfig, public_url
+from .config import EpisodeConfig, FeedConfig, episode_audio, public_url
 from .errors import PublishError
 from .faults import crashpoint
 from .id3 import ChapterMark, TagData, write_tags
@@ -280,7 +280,10 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     notes_html = notes.to_html(ep.notes_markdown())
     description = notes.to_description(notes_html)
     source = ep.file(ep.audio)
-    audio_fp = _fingerprint({"source": sha256_file(source), "audio": s.feed.audio.model_dump(),
+    settings = episode_audio(s.feed, ep)
+    clips = [p for p in (settings.intro, settings.outro) if p is not None]
+    audio_fp = _fingerprint({"source": sha256_file(source), "audio": settings.model_dump(),
+                             "clips": [sha256_file(p) for p in clips],
                              "engine": master.ENGINE_VERSION})
     # Tags depend on the duration only through the last chapter's end, known from the last run.
     known = existing.audio if existing else None
@@ -296,6 +299,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
         chapters_up, transcripts = _side_files(s, ep, Path(tmp))
         uploads += [chapters_up] if chapters_up else []
         uploads += [up for up, _mime in transcripts]
+        report_objects = existing.report if same_audio else {}
         if same_audio and known.tags_fingerprint == tags_fp and _intact(s, known):
             audio, loudness = known, existing.loudness
             result.update(encoded=False, retagged=False)
@@ -315,12 +319,15 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
                 loudness = existing.loudness
             else:
                 with s.progress("Mastering", PERMILLE) as update:
-                    report = master.master_to_mp3(s.exe, source, mp3, s.feed.audio,
+                    report = master.master_to_mp3(s.exe, source, mp3, settings,
                                                   progress=_as_fraction(update))
                 crashpoint("encoded")
                 loudness = report.to_dict()
                 for warning in report.warnings:
                     s.log(f"warning: {source}: {warning}")
+                report_uploads = _loudness_report(s, ep, report, Path(tmp))
+                uploads += report_uploads.values()
+                report_objects = {k: up.stored() for k, up in report_uploads.items()}
             result.update(encoded=not same_audio, retagged=same_audio)
             duration = _duration(mp3)
             tags = _tag_data(s, ep, guid, description, duration)
@@ -345,7 +352,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
                          for up, mime in transcripts],
             soundbites=[mf.PublishedSoundbite(start_s=b.start_s, duration_s=b.duration,
                                               title=b.title) for b in ep.soundbites],
-            block=ep.block, loudness=loudness)
+            block=ep.block, loudness=loudness, report=report_objects)
         if existing is not None and record.model_copy(update={"updated": existing.updated}) \
                 == existing:
             record = existing  # nothing changed: keep `updated`, so the feed's bytes stay put
@@ -358,6 +365,18 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
                       "duration_s": audio.duration_s, "sha256": audio.sha256},
             "loudness": _loudness_summary(loudness),
             "feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "actions": s.actions}
+
+
+def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
+                     tmp: Path) -> dict[str, Upload]:
+    """The loudness report (JSON and a PNG plot), published beside the episode's audio."""
+    from .report import write_report
+
+    json_path, png_path = tmp / "loudness.json", tmp / "loudness.png"
+    write_report(report, json_path, png_path, target_lufs=s.feed.audio.target_lufs)
+    folder = f"episodes/{ep.slug}"
+    return {"json": addressed(folder, f"{ep.slug}-loudness", json_path, s.media_cache()),
+            "png": addressed(folder, f"{ep.slug}-loudness", png_path, s.media_cache())}
 
 
 def _loudness_summary(loudness: dict) -> dict:

@@ -13,24 +13,28 @@ def rows(s: Session) -> list[dict]:
     for ep in s.catalog.episodes():
         out[ep.slug] = {"episode": ep.slug, "number": ep.number, "title": ep.title,
                         "state": "draft", "published": ep.published.isoformat(),
-                        "duration_s": None, "output_lufs": None, "url": None}
+                        "duration_s": None, "output_lufs": None, "url": None,
+                        "report": None}
     for slug, rec in manifest.episodes.items():
         out[slug] = {"episode": slug, "number": rec.number, "title": rec.title,
                      "state": "published" if rec.published <= s.now else "scheduled",
                      "published": rec.published.isoformat(), "duration_s": rec.audio.duration_s,
                      "output_lufs": rec.loudness.get("output", {}).get("integrated_lufs"),
-                     "url": public_url(s.feed.base_url, rec.audio.key)}
+                     "url": public_url(s.feed.base_url, rec.audio.key),
+                     "report": (public_url(s.feed.base_url, rec.report["png"].key)
+                                if "png" in rec.report else None)}
     return sorted(out.values(), key=lambda r: (r["published"], r["number"]))
 
 
 def table(rows: list[dict]) -> str:
-    header = ("#", "episode", "state", "publish date", "duration", "LUFS", "URL")
+    header = ("#", "episode", "state", "publish date", "duration", "LUFS", "URL",
+              "loudness report")
     lines = [header]
     for r in rows:
         dur = r["duration_s"]
         lines.append((str(r["number"]), r["episode"], r["state"], r["published"][:16],
                       f"{int(dur // 60)}:{int(dur % 60):02d}" if dur is not None else "-",
                       f"{r['output_lufs']:.1f}" if r["output_lufs"] is not None else "-",
-                      r["url"] or "-"))
+                      r["url"] or "-", r["report"] or "-"))
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines)

@@ -291,15 +291,21 @@ def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
 
 
 def _duration(item: ET.Element, objects: dict[str, Stored]) -> float | None:
-    """The audio's measured duration, else what itunes:duration claims."""
+    """How long the episode runs, to check its chapters and transcripts against.
+
+    The measured audio when it agrees with itunes:duration; otherwise the claim (rounded to
+    whole seconds, hence the half second), so a damaged upload is one error, not one per file.
+    """
     enclosure = item.find("enclosure")
     measured = objects.get(enclosure.get("url", "") if enclosure is not None else "")
-    if measured is not None and measured.duration_s:
-        return measured.duration_s
+    measured_s = measured.duration_s if measured is not None else None
     try:
-        return float(item.findtext("itunes:duration", namespaces=NS) or "")
+        claimed = float(item.findtext("itunes:duration", namespaces=NS) or "")
     except ValueError:
-        return None
+        return measured_s
+    if measured_s and abs(measured_s - claimed) <= DURATION_TOLERANCE_S:
+        return measured_s
+    return claimed + 0.5
 
 
 TRANSCRIPT_PARSERS = {"text/vtt": parse_vtt, "application/x-subrip": parse_srt,

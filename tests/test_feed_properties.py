@@ -70,10 +70,11 @@ def test_any_metadata_gives_a_well_formed_feed_that_round_trips(raw_title, notes
     assert item.findtext("description") == (ep.description or ep.title)
     assert (item.findtext("content:encoded", namespaces=NS) or "") == ep.notes_html
     assert [p.text for p in item.findall("podcast:person", NS)] == [person]
-    # No input adds an element: the item has exactly the children the renderer writes for the
-    # same notes (empty notes rightly write no content:encoded).
-    assert len(list(item)) == len(list(ET.fromstring(feed.render(
-        FEED, _manifest("t", notes_md, "p", 1, published)[0], NOW)).find("channel/item")))
+    # No input adds an element: the item has exactly the children the renderer writes.
+    reference = ET.fromstring(feed.render(FEED, _manifest("t", "n", "p", 1, published)[0], NOW))
+    expected = [c.tag for c in reference.find("channel/item")
+                if ep.notes_html or not c.tag.endswith("encoded")]
+    assert [c.tag for c in item] == expected
     assert "<script" not in ep.notes_html.lower() and "javascript:" not in ep.notes_html.lower()
 
     parsed = feedparser.parse(xml)

@@ -255,12 +255,16 @@ def test_validate_command_reports_published_damage(project):
     proc = run(project, "validate", check=False)
     assert proc.returncode == 1
     size = mp3.stat().st_size
-    assert proc.stdout.splitlines() == [
-        "Errors (1):",
-        (f"  {project / 'episodes/001-welcome/episode.toml'}: enclosure length is "
-        f"{r['audio']['bytes']} but the object has {size} bytes; run publish episode again "
-        "to upload it whole")]
-    assert proc.stderr.strip().endswith("women-in-surgery.toml: 1 error(s), 0 warning(s)")
+    toml = project / "episodes/001-welcome/episode.toml"
+    lines = proc.stdout.splitlines()
+    assert lines[:2] == [
+        "Errors (2):",
+        (f"  {toml}: enclosure length is {r['audio']['bytes']} but the object has {size} bytes; "
+        "run publish episode again to upload it whole")]
+    # The cut file also plays shorter; its chapters and transcripts are not blamed for it.
+    assert lines[2].startswith(f"  {toml}: itunes:duration says 61 s but the audio runs ")
+    assert float(lines[2].rsplit(" ", 2)[1]) < 40
+    assert proc.stderr.strip().endswith("women-in-surgery.toml: 2 error(s), 0 warning(s)")
 
 
 def test_validate_separates_warnings_and_exits_zero(project):

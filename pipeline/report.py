@@ -1,0 +1,48 @@
+"""A loudness report per episode: the numbers as JSON and a before/after plot as PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .master import MasterReport
+
+
+def write_report(report: MasterReport, json_path: Path, png_path: Path, target_lufs: float = -16.0,
+                 tolerance_lu: float = 1.0) -> None:
+    """Write the report's numbers and series as JSON, and the short-term loudness plot."""
+    Path(json_path).write_text(json.dumps({**report.to_dict(), "series": report.series},
+                                          indent=1), encoding="utf-8")
+    _plot(report, Path(png_path), target_lufs, tolerance_lu)
+
+
+def _plot(report: MasterReport, png_path: Path, target: float, tolerance: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    step = report.series.get("step_s", [0.1])[0]
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    for key, label, colour in (("before_lufs", "before", "0.6"), ("after_lufs", "after", "C0")):
+        ys = np.array([np.nan if v is None else v for v in report.series.get(key, [])], float)
+        # Short-term values start once the first 3 s window is full.
+        ax.plot(3.0 + step * np.arange(len(ys)), ys, color=colour, lw=0.8, label=label)
+    ax.axhspan(target - tolerance, target + tolerance, color="C2", alpha=0.15,
+               label=f"target {target:.0f} ±{tolerance:.0f} LU")
+    gains = np.array(report.series.get("limiter_gain_db", []), float)
+    active = np.flatnonzero(gains < -0.01)
+    if active.size:
+        ax.vlines(step * active, ymin=-70, ymax=-64, color="C3", lw=0.5,
+                  label=f"limiter ({report.limited_s:.1f} s, max {report.max_reduction_db:.1f} dB)")
+    ax.set_ylim(-70, 0)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("short-term loudness (LUFS)")
+    ax.set_title(f"{report.input.integrated_lufs:.1f} -> {report.output.integrated_lufs:.1f} LUFS,"
+                 f" true peak {report.output.true_peak_dbtp:.1f} dBTP")
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(png_path)
+    plt.close(fig)

@@ -1,0 +1,163 @@
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from pipeline import ffmpeg
+from pipeline.config import AudioSettings
+from pipeline.errors import PublishError
+from pipeline.master import master_to_mp3
+from pipeline.master_cli import master_command
+from pipeline.report import write_report
+from tests.signals import sine, speech_like, write_wav
+
+EXE = ffmpeg.find_ffmpeg()
+
+
+def ebur128(path: Path) -> dict:
+    """The independent meter: ffmpeg's ebur128 summary of the file."""
+    err = subprocess.run([EXE, "-hide_banner", "-nostdin", "-i", str(path), "-af",
+                          "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+                         capture_output=True, text=True, check=True).stderr
+    s = err[err.rfind("Summary:"):]
+    return {k: float(re.search(p, s).group(1)) for k, p in
+            (("I", r"I:\s+(-?[\d.]+) LUFS"), ("LRA", r"LRA:\s+(-?[\d.]+) LU"),
+             ("TP", r"Peak:\s+(-?[\d.]+) dBFS"))}
+
+
+def mp3_source(tmp: Path, x: np.ndarray) -> Path:
+    wav = write_wav(tmp / "pre.wav", x, 44100)
+    subprocess.run([EXE, "-v", "error", "-i", str(wav), "-b:a", "192k", str(tmp / "src.mp3")],
+                   check=True)
+    return tmp / "src.mp3"
+
+
+SOURCES = {
+    "quiet": lambda tmp: write_wav(tmp / "s.wav", speech_like(40, peak=0.05), 44100),
+    "loud": lambda tmp: write_wav(tmp / "s.wav", speech_like(40, peak=0.99), 44100),
+    "clipped": lambda tmp: write_wav(tmp / "s.wav", np.clip(speech_like(40, peak=3.0), -1, 1),
+                                     44100),
+    "mono 48k 24-bit": lambda tmp: write_wav(tmp / "s.wav",
+                                             speech_like(40, 48000, channels=1, peak=0.3),
+                                             48000, width=3),
+    "mp3": lambda tmp: mp3_source(tmp, speech_like(40, peak=0.2)),
+}
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+def test_mastered_mp3_meets_target_by_an_independent_meter(tmp_path, kind):
+    src = SOURCES[kind](tmp_path)
+    dst = tmp_path / "out.mp3"
+    audio = AudioSettings()
+    report = master_to_mp3(EXE, src, dst, audio)
+    after = ebur128(dst)
+    assert after["I"] == pytest.approx(audio.target_lufs, abs=0.5)
+    assert after["TP"] <= audio.true_peak_dbtp + 0.05  # ebur128 prints 0.1 dB steps
+    if report.limited_s == 0:
+        assert after["LRA"] == pytest.approx(ebur128(src)["LRA"], abs=1.0)
+    assert report.output.integrated_lufs == pytest.approx(after["I"], abs=0.3)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_limiter_leaves_a_modest_source_alone(tmp_path):
+    src = write_wav(tmp_path / "s.wav", speech_like(30, peak=0.05), 44100)
+    report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings(target_lufs=-23))
+    assert report.limited_s == 0 and report.max_reduction_db == 0
+
+
+def test_intro_and_outro_are_levelled_and_added(tmp_path):
+    body = write_wav(tmp_path / "body.wav", speech_like(20, peak=0.3), 44100)
+    intro = write_wav(tmp_path / "intro.wav", sine(440, -35, 4, 44100), 44100)
+    outro = write_wav(tmp_path / "outro.wav", sine(660, -8, 3, 44100), 44100)
+    audio = AudioSettings(intro=intro, outro=outro, crossfade_ms=1000, fade_ms=200)
+    dst = tmp_path / "o.mp3"
+    report = master_to_mp3(EXE, body, dst, audio)
+    assert report.duration_s == pytest.approx(20 + 4 + 3 - 2, abs=0.1)
+    # Measure the intro alone: its first 3 s, far from the crossfade, at the body's target.
+    head = tmp_path / "head.wav"
+    subprocess.run([EXE, "-v", "error", "-i", str(dst), "-t", "2.9", "-ss", "0.3", str(head)],
+                   check=True)
+    assert ebur128(head)["I"] == pytest.approx(-16, abs=1.0)
+
+
+def test_trimming_cuts_leading_and_trailing_silence(tmp_path):
+    x = np.concatenate([np.zeros((44100 * 5, 2), np.float32), speech_like(20, peak=0.3),
+                        np.zeros((44100 * 7, 2), np.float32)])
+    src = write_wav(tmp_path / "s.wav", x, 44100)
+    report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings(trim_silence=True))
+    assert report.trimmed_s == pytest.approx(12, abs=0.6)
+    assert report.duration_s == pytest.approx(20, abs=0.6)
+
+
+def test_very_quiet_source_publishes_with_a_warning(tmp_path):
+    src = write_wav(tmp_path / "s.wav", speech_like(20, peak=0.002), 44100, width=3)
+    report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings())
+    assert report.gain_db > 30
+    assert any("quiet" in w for w in report.warnings)
+
+
+def _silent(tmp: Path) -> Path:
+    return write_wav(tmp / "s.wav", np.zeros((44100 * 5, 2), np.float32), 44100)
+
+
+def _garbage(tmp: Path) -> Path:
+    (tmp / "s.wav").write_bytes(b"this is not audio at all" * 100)
+    return tmp / "s.wav"
+
+
+def _empty(tmp: Path) -> Path:
+    (tmp / "s.wav").write_bytes(b"")
+    return tmp / "s.wav"
+
+
+def _header_only(tmp: Path) -> Path:
+    path = write_wav(tmp / "s.wav", speech_like(5), 44100)
+    path.write_bytes(path.read_bytes()[:44])
+    return path
+
+
+@pytest.mark.parametrize("make", [_silent, _garbage, _empty, _header_only])
+def test_bad_source_is_one_error_and_leaves_no_file(tmp_path, make):
+    src = make(tmp_path)
+    dst = tmp_path / "out.mp3"
+    with pytest.raises(PublishError) as err:
+        master_to_mp3(EXE, src, dst, AudioSettings())
+    assert "\n" not in str(err.value) and str(src) in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]
+
+
+def test_master_command_json_contract(tmp_path):
+    src = write_wav(tmp_path / "s.wav", speech_like(20, peak=0.2), 44100)
+    dst = tmp_path / "o.mp3"
+    result = CliRunner().invoke(master_command, [str(src), "-o", str(dst), "--json",
+                                                 "--target", "-19", "--bitrate", "96"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("input_lufs", "output_lufs", "input_lra", "output_lra", "true_peak_dbtp",
+                "gain_db", "limited_s", "duration_s"):
+        assert isinstance(data[key], float | int), key
+    assert data["output_lufs"] == pytest.approx(-19, abs=0.5)
+    assert ebur128(dst)["I"] == pytest.approx(-19, abs=0.5)
+
+
+def test_master_command_error_is_a_publish_error(tmp_path):
+    result = CliRunner().invoke(master_command, [str(_silent(tmp_path)), "-o",
+                                                 str(tmp_path / "o.mp3"), "--json"])
+    assert isinstance(result.exception, PublishError)
+    assert result.stdout == ""
+
+
+def test_report_writes_json_and_png(tmp_path):
+    src = write_wav(tmp_path / "s.wav", speech_like(15, peak=0.9), 44100)
+    report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings())
+    write_report(report, tmp_path / "r.json", tmp_path / "r.png")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["output"]["integrated_lufs"] == report.output.integrated_lufs
+    assert len(data["series"]["before_lufs"]) > 100
+    assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "series" not in report.to_dict()
+    json.dumps(report.to_dict())
