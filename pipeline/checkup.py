@@ -9,7 +9,7 @@ from pathlib import Path
 from . import feed as feedmod
 from . import ffmpeg, notes
 from . import transcript as transcriptmod
-from .config import EpisodeConfig, FeedConfig, public_url
+from .config import EpisodeConfig, FeedConfig, episode_audio, public_url
 from .manifest import Manifest
 from .publish import Session
 from .storage import content_type_for
@@ -23,6 +23,7 @@ from .validate import (
     check_feed_config,
     check_published,
     check_rendered,
+    check_timeline,
     warning,
 )
 
@@ -45,6 +46,7 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
         cues = transcriptmod.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         problems += check_episode_config(ep, description, duration, cues, artwork)
+        problems += check_timeline(ep, episode_audio(s.feed, ep))
     return problems
 
 

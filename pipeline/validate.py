@@ -13,7 +13,7 @@ from typing import Literal
 
 from .chapters import check_starts
 from .chapters import parse_json as parse_chapters_json
-from .config import EpisodeConfig, FeedConfig
+from .config import AudioSettings, EpisodeConfig, FeedConfig
 from .feedext.itunes import ITUNES_NS
 from .feedext.podcast import PODCAST_NS
 from .notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
@@ -98,6 +98,22 @@ def check_feed_config(feed: FeedConfig, artwork: bytes) -> list[Problem]:
         problems += _https(person.img, at(toml, f"persons.{i}.img"), "warning")
         problems += _https(person.href, at(toml, f"persons.{i}.href"), "warning")
     return problems
+
+
+def check_timeline(ep: EpisodeConfig, audio: AudioSettings) -> list[Problem]:
+    """Chapters, transcripts and soundbites are timed against the recording; an intro or
+    silence trimming moves the recording within the MP3, so their times would be wrong."""
+    timed = [key for key, present in (("chapters", bool(ep.chapters)),
+                                      ("transcript", ep.transcript is not None),
+                                      ("soundbites", bool(ep.soundbites))) if present]
+    moved = [key for key, on in (("intro", audio.intro is not None),
+                                 ("trim_silence", audio.trim_silence)) if on]
+    if not timed or not moved:
+        return []
+    return [error(at(ep.folder / "episode.toml", timed[0]),
+                  f"{' and '.join(timed)} are timed against the recording, but "
+                  f"{' and '.join(moved)} would shift it in the MP3 (not supported yet): "
+                  "set intro = false for this episode, or turn trim_silence off")]
 
 
 def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float | None,
