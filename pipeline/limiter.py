@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
-from .meter import SEGMENT_S, TruePeak, db
+from .meter import SEGMENT_S, Segments, TruePeak, db
 
 LOOKAHEAD_S = 0.005
 RELEASE_DB_PER_S = 40.0  # 3 dB of reduction recovers in 75 ms: fast enough not to pump speech
@@ -38,9 +38,7 @@ class Limiter:
         self._per_sample = RELEASE_DB_PER_S / rate
         self.limited_frames = 0
         self.max_reduction_db = 0.0
-        self._segment = max(1, round(SEGMENT_S * rate))
-        self._gain_left = np.ones(0)
-        self._lows: list[np.ndarray] = []
+        self._lows = Segments(max(1, round(SEGMENT_S * rate)), np.min)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
@@ -83,13 +81,8 @@ class Limiter:
         self.limited_frames += int(touched.sum())
         if touched.any():
             self.max_reduction_db = max(self.max_reduction_db, float(-db(gain.min())))
-        g = np.concatenate([self._gain_left, gain])
-        whole = len(g) // self._segment * self._segment
-        self._lows.append(g[:whole].reshape(-1, self._segment).min(axis=1))
-        self._gain_left = g[whole:]
+        self._lows.add(gain)
 
     def gain_db_per_segment(self) -> np.ndarray:
         """Lowest gain (dB) in each 100 ms segment of the output, for the report's plot."""
-        lows = [*self._lows, self._gain_left.min(keepdims=True)] if len(self._gain_left) \
-            else self._lows
-        return db(np.concatenate(lows)) if lows else np.zeros(0)
+        return db(self._lows.result(partial=True))
