@@ -42,10 +42,7 @@ class Limiter:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
-        peaks = self._tp.frame_peaks(x, self.ceiling)
-        with np.errstate(divide="ignore"):
-            need = np.minimum(0.0, db(self.ceiling / np.maximum(peaks, 1e-12)))
-        req = np.concatenate([self._req_tail, need])
+        req = np.concatenate([self._req_tail, self._needed(self._tp.frame_peaks(x, self.ceiling))])
         self._req_tail = req[n:]
         if not req.any() and self._release == 0.0 and self._box_tail.min() == 1.0:
             gain = np.ones(n)
@@ -62,6 +59,13 @@ class Limiter:
         """Flush the look-ahead: the last `delay` frames of the input."""
         return self.process(np.zeros((self.delay, self._audio.shape[1]), dtype=np.float32))
 
+    def _needed(self, peaks: np.ndarray) -> np.ndarray:
+        """dB of gain each peak needs (0 under the ceiling); logs only where it is over."""
+        need = np.zeros(len(peaks))
+        over = np.flatnonzero(peaks > self.ceiling)
+        need[over] = db(self.ceiling / peaks[over])
+        return need
+
     def _envelope(self, req: np.ndarray, n: int) -> np.ndarray:
         w = self._window
         held = minimum_filter1d(req, w, mode="nearest")[w // 2: w // 2 + n]
@@ -71,7 +75,9 @@ class Limiter:
                                      np.minimum.accumulate(held - ramp))
         released = np.minimum(released, 0.0)
         self._release = float(released[-1])
-        lin = np.concatenate([self._box_tail, 10 ** (released / 20)])
+        lin = np.concatenate([self._box_tail, np.ones(n)])
+        cut = np.flatnonzero(released)  # powers only where the gain is reduced
+        lin[len(self._box_tail) + cut] = 10 ** (released[cut] / 20)
         self._box_tail = lin[n:]
         c = np.concatenate([[0.0], np.cumsum(lin)])
         return (c[self._look:] - c[:-self._look]) / self._look
