@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -63,6 +64,9 @@ def publishing_options(fn):
     return fn
 
 
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
 class PublishGroup(click.Group):
     """Maps the one user-facing error type to one stderr line and its exit status."""
 
@@ -72,6 +76,12 @@ class PublishGroup(click.Group):
         except PublishError as exc:
             click.secho(f"publish: error: {exc}", err=True, fg="red")
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in DISK_FULL:
+                raise  # anything else is a bug: let it show its traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.secho(f"publish: error: {where}{exc.strerror}", err=True, fg="red")
+            ctx.exit(1)
 
 
 @click.group(cls=PublishGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -23,6 +23,7 @@ from . import ffmpeg
 from .clips import Clip, load_clip, mix
 from .config import AudioSettings
 from .errors import PublishError
+from .integrity import check_complete
 from .limiter import RELEASE_DB_PER_S, Limiter
 from .meter import BLOCK_SEGMENTS, DETAIL_S, SEGMENT_S, Measurement, Meter, db, integrated, windowed
 
@@ -36,6 +37,7 @@ CODEC_HEADROOM_DB = 1.5
 SILENCE_DB = -60.0  # after gain; quieter leading/trailing segments are trimmed when asked
 SILENCE_PAD_S = 0.2
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
+MIN_DURATION_S = 0.4  # one BS.1770 gating block
 # Bump when a change to mastering changes the output, so published episodes are re-encoded.
 ENGINE_VERSION = "3"
 
@@ -85,10 +87,13 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     The MP3 appears at `dst` only when everything succeeded; on any error nothing is left.
     """
     src, dst = Path(src), Path(dst)
+    check_complete(src)
     tmp = dst.with_name(dst.name + ".part")
     try:
         report = _master(exe, src, tmp, audio, progress or (lambda f: None))
         os.replace(tmp, dst)
+    except OSError as exc:  # disk full, quota, file-size limit: the user's to fix
+        raise PublishError(f"cannot write the encoded audio: {exc.strerror}", where=dst) from None
     finally:
         tmp.unlink(missing_ok=True)
     return report
@@ -100,6 +105,9 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
     source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
         raise PublishError("no audio could be decoded (empty or truncated file?)", where=src)
+    if source.duration_s < MIN_DURATION_S:
+        raise PublishError(f"too short: {source.duration_s:.2f} s of audio; loudness needs at "
+                           f"least {MIN_DURATION_S} s", where=src)
     if not source.audible:
         raise PublishError("no audible audio: the recording is silent (integrated loudness "
                            "is undefined)", where=src)

@@ -11,6 +11,7 @@ import random
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Self
 
@@ -19,16 +20,20 @@ SLOWDOWN = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
 SLOWDOWN_BODY = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
                  b"<Message>Please reduce your request rate.</Message></Error>")
 FAULTS = ("503", "drop")
+SLOW_S = 0.3   # "slow": the answer comes, late
+STALL_S = 3.0  # "stall": no answer at all for longer than the client's read timeout
 
 
 class FaultProxy:
     def __init__(self, upstream_port: int, *, fault_rate: float = 0.0, seed: int = 0,
-                 rewrite: Callable[[bytes], bytes] | None = None):
+                 rewrite: Callable[[bytes], bytes] | None = None,
+                 kinds: tuple[str, ...] = FAULTS):
         self.upstream = ("127.0.0.1", upstream_port)
         self.fault_rate = fault_rate
         self.rewrite = rewrite
         self.heads: list[bytes] = []
-        self.faults = dict.fromkeys(FAULTS, 0)
+        self.kinds = kinds
+        self.faults = dict.fromkeys(kinds, 0)
         self.cut = False  # when set, every new request is dropped: the endpoint is gone
         self.cut_when: Callable[[bytes], bool] | None = None
         self._rng = random.Random(seed)
@@ -65,12 +70,16 @@ class FaultProxy:
                 if self.cut:
                     fault = "drop"
                 elif self._rng.random() < self.fault_rate:
-                    fault = self._rng.choice(FAULTS)
+                    fault = self._rng.choice(self.kinds)
                 if fault:
-                    self.faults[fault] += 1
+                    self.faults[fault] = self.faults.get(fault, 0) + 1
             if fault == "503":
                 conn.sendall(SLOWDOWN % (len(SLOWDOWN_BODY), SLOWDOWN_BODY))
-            if fault:
+            if fault == "stall":
+                time.sleep(STALL_S)
+            if fault == "slow":
+                time.sleep(SLOW_S)
+            elif fault:
                 return
             if self.rewrite:
                 head = self.rewrite(head)

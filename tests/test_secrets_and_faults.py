@@ -45,14 +45,17 @@ def test_no_credential_in_any_output(project, s3_server, bucket):
 
 
 def test_publish_through_a_faulty_network_succeeds_identically(project, s3_server, aws_env):
-    """503 SlowDown and dropped connections on a third of the requests: botocore retries."""
+    """A third of the requests fail: 503 SlowDown, dropped connections, answers that come
+    late, and answers that never come (read timeout). botocore retries them all."""
+    aws_env(s3_server.endpoint)
     reference_bucket = new_bucket(s3_server.endpoint)
-    with FaultProxy(s3_server.port, fault_rate=0.3, seed=7) as proxy:
+    kinds = ("503", "drop", "slow", "stall")
+    with FaultProxy(s3_server.port, fault_rate=0.3, seed=7, kinds=kinds) as proxy:
         aws_env(proxy.endpoint)
         bucket = new_bucket(s3_server.endpoint)
         r = run_json(project, "episode", "1", "--storage", f"s3://{bucket}/{PREFIX}",
-                     env={"AWS_MAX_ATTEMPTS": "10"})
-    assert sum(proxy.faults.values()) > 0
+                     env={"AWS_MAX_ATTEMPTS": "10", "PUBLISH_S3_READ_TIMEOUT_S": "1"})
+    assert all(proxy.faults[k] > 0 for k in kinds), proxy.faults
     aws_env(s3_server.endpoint)
     clean = project.parent / "clean"
     subprocess.run(["cp", "-r", str(project), str(clean)], check=True)

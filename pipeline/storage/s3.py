@@ -45,7 +45,7 @@ MULTIPART_THRESHOLD = 8 * MIB
 PART_SIZE = 8 * MIB
 PARALLEL_PARTS = 4
 CONNECT_TIMEOUT_S = 10
-READ_TIMEOUT_S = 60
+READ_TIMEOUT_S = float(os.environ.get("PUBLISH_S3_READ_TIMEOUT_S", "60"))
 # Uploads of long episodes deserve more patience than botocore's default of 3 tries.
 MAX_ATTEMPTS = 6
 # User metadata key holding the whole file's sha256: S3 has no whole-object SHA-256 for
