@@ -43,15 +43,17 @@ def speech_like(path: Path, minutes: float, seed: int = 1) -> None:
             w.writeframes((np.clip(frames, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of cmd, run through a fresh Python that reports rusage."""
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, all processes) and peak RSS (MB) of cmd, run
+    through a fresh Python that reports rusage. CPU time barely moves when other work shares
+    the cores, so it keeps the comparison honest when the walls are inflated."""
     probe = ("import resource,subprocess,sys,time;t=time.perf_counter();"
              "subprocess.run(sys.argv[1:],check=True,stdout=subprocess.DEVNULL);"
-             "print(time.perf_counter()-t,"
-             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+             "r=resource.getrusage(resource.RUSAGE_CHILDREN);"
+             "print(time.perf_counter()-t,r.ru_utime+r.ru_stime,r.ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", probe, *cmd], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1]) / 1024
+    return float(out[0]), float(out[1]), float(out[2]) / 1024
 
 
 def main() -> None:
@@ -82,12 +84,13 @@ def main() -> None:
         results = {name: timed(cmd, env) for name, cmd in runs.items()}
     base = results.get("bare ffmpeg encode")
     print(f"{args.minutes:g} min stereo 44.1 kHz speech-like WAV, {os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d')}")
-    print(f"| {'run':<20} | wall (s) | peak RSS (MB) | vs bare encode |")
-    print(f"|{'-' * 22}|---------:|--------------:|---------------:|")
-    for name, (wall, rss) in results.items():
-        ratio = f"{wall / base[0]:.2f}x" if base else "-"
-        print(f"| {name:<20} | {wall:8.1f} | {rss:13.0f} | {ratio:>14} |")
+          f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}")
+    print(f"| {'run':<20} | wall (s) | CPU (s) | peak RSS (MB) | wall vs bare | CPU vs bare |")
+    print(f"|{'-' * 22}|---------:|--------:|--------------:|-------------:|------------:|")
+    for name, (wall, cpu, rss) in results.items():
+        ratios = (f"{wall / base[0]:.2f}x", f"{cpu / base[1]:.2f}x") if base else ("-", "-")
+        print(f"| {name:<20} | {wall:8.1f} | {cpu:7.1f} | {rss:13.0f} | {ratios[0]:>12} "
+              f"| {ratios[1]:>11} |")
     if "ffmpeg-normalize" in results:
         speedup = results["ffmpeg-normalize"][0] / results["publish master"][0]
         print(f"publish master is {speedup:.1f}x faster than ffmpeg-normalize")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
-from .meter import SEGMENT_S, TruePeak, db
+from .meter import SEGMENT_S, Segments, TruePeak, db
 
 LOOKAHEAD_S = 0.005
 RELEASE_DB_PER_S = 40.0  # 3 dB of reduction recovers in 75 ms: fast enough not to pump speech
@@ -38,16 +38,11 @@ class Limiter:
         self._per_sample = RELEASE_DB_PER_S / rate
         self.limited_frames = 0
         self.max_reduction_db = 0.0
-        self._segment = max(1, round(SEGMENT_S * rate))
-        self._gain_left = np.ones(0)
-        self._lows: list[np.ndarray] = []
+        self._lows = Segments(max(1, round(SEGMENT_S * rate)), np.min)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
-        peaks = self._tp.frame_peaks(x, self.ceiling)
-        with np.errstate(divide="ignore"):
-            need = np.minimum(0.0, db(self.ceiling / np.maximum(peaks, 1e-12)))
-        req = np.concatenate([self._req_tail, need])
+        req = np.concatenate([self._req_tail, self._needed(self._tp.frame_peaks(x, self.ceiling))])
         self._req_tail = req[n:]
         if not req.any() and self._release == 0.0 and self._box_tail.min() == 1.0:
             gain = np.ones(n)
@@ -64,6 +59,13 @@ class Limiter:
         """Flush the look-ahead: the last `delay` frames of the input."""
         return self.process(np.zeros((self.delay, self._audio.shape[1]), dtype=np.float32))
 
+    def _needed(self, peaks: np.ndarray) -> np.ndarray:
+        """dB of gain each peak needs (0 under the ceiling); logs only where it is over."""
+        need = np.zeros(len(peaks))
+        over = np.flatnonzero(peaks > self.ceiling)
+        need[over] = db(self.ceiling / peaks[over])
+        return need
+
     def _envelope(self, req: np.ndarray, n: int) -> np.ndarray:
         w = self._window
         held = minimum_filter1d(req, w, mode="nearest")[w // 2: w // 2 + n]
@@ -73,7 +75,9 @@ class Limiter:
                                      np.minimum.accumulate(held - ramp))
         released = np.minimum(released, 0.0)
         self._release = float(released[-1])
-        lin = np.concatenate([self._box_tail, 10 ** (released / 20)])
+        lin = np.concatenate([self._box_tail, np.ones(n)])
+        cut = np.flatnonzero(released)  # powers only where the gain is reduced
+        lin[len(self._box_tail) + cut] = 10 ** (released[cut] / 20)
         self._box_tail = lin[n:]
         c = np.concatenate([[0.0], np.cumsum(lin)])
         return (c[self._look:] - c[:-self._look]) / self._look
@@ -83,13 +87,8 @@ class Limiter:
         self.limited_frames += int(touched.sum())
         if touched.any():
             self.max_reduction_db = max(self.max_reduction_db, float(-db(gain.min())))
-        g = np.concatenate([self._gain_left, gain])
-        whole = len(g) // self._segment * self._segment
-        self._lows.append(g[:whole].reshape(-1, self._segment).min(axis=1))
-        self._gain_left = g[whole:]
+        self._lows.add(gain)
 
     def gain_db_per_segment(self) -> np.ndarray:
         """Lowest gain (dB) in each 100 ms segment of the output, for the report's plot."""
-        lows = [*self._lows, self._gain_left.min(keepdims=True)] if len(self._gain_left) \
-            else self._lows
-        return db(np.concatenate(lows)) if lows else np.zeros(0)
+        return db(self._lows.result(partial=True))

@@ -12,6 +12,7 @@ ABS_GATE_LUFS = -70.0
 REL_GATE_LU = -10.0
 LRA_REL_GATE_LU = -20.0
 SEGMENT_S = 0.1  # the hop of both the 400 ms and the 3 s windows
+DETAIL_S = 0.005  # the limiter's time scale: the step of the loudness model in mastering
 BLOCK_SEGMENTS = 4  # 400 ms momentary block
 SHORT_TERM_SEGMENTS = 30  # 3 s short-term window
 OVERSAMPLE = 4
@@ -104,6 +105,30 @@ def abs_peak(x: np.ndarray) -> np.ndarray:
     return out
 
 
+class Segments:
+    """Per-frame values reduced (mean, max, min) over fixed-size segments as chunks stream in.
+
+    A partial segment waits for the next chunk, so the result does not depend on chunk sizes.
+    """
+
+    def __init__(self, size: int, reduce, dtype=np.float64):
+        self.size, self.reduce = size, reduce
+        self._left = np.zeros(0, dtype=dtype)
+        self._done: list[np.ndarray] = []
+
+    def add(self, values: np.ndarray) -> None:
+        v = np.concatenate([self._left, values])
+        whole = len(v) // self.size * self.size
+        self._done.append(self.reduce(v[:whole].reshape(-1, self.size), axis=1))
+        self._left = v[whole:]
+
+    def result(self, partial: bool = False) -> np.ndarray:
+        """The reduced segments; with `partial`, the unfinished last one too."""
+        parts = [*self._done, self.reduce(self._left, keepdims=True)] \
+            if partial and len(self._left) else self._done
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=self._left.dtype)
+
+
 @dataclass
 class Measurement:
     """What a meter read: loudness, range, peaks and the short-term series for plots."""
@@ -117,6 +142,10 @@ class Measurement:
     short_term: np.ndarray  # LUFS every SEGMENT_S, from the end of the first 3 s window
     segment_peaks: np.ndarray  # sample peak of each SEGMENT_S segment, for trimming silence
     segment_energies: np.ndarray  # K-weighted mean square of each whole segment
+    # The same every DETAIL_S (`detail_frames` long), when the meter was asked for them.
+    detail_energies: np.ndarray | None = None
+    detail_peaks: np.ndarray | None = None
+    detail_frames: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -132,18 +161,17 @@ class Meter:
 
     Per 100 ms segment only a weighted mean square and a peak are kept (about 1 MB for 3 hours),
     and all gating is done on those at the end, so results do not depend on the chunk size.
+    `detail` also keeps them every DETAIL_S (26 MB for 3 hours), for the limiter's model.
     """
 
-    def __init__(self, rate: int, channels: int, true_peak: bool = True):
+    def __init__(self, rate: int, channels: int, true_peak: bool = True, detail: bool = False):
         self.rate = rate
         self._sos = k_weighting(rate)
         self._zi = np.zeros((2, 2, channels))
         self._weights = _channel_weights(channels)
-        self._seg = max(1, round(SEGMENT_S * rate))
-        self._left_sq = np.zeros(0)
-        self._left_peak = np.zeros(0, dtype=np.float32)
-        self._energies: list[np.ndarray] = []
-        self._peaks: list[np.ndarray] = []
+        sizes = [SEGMENT_S, DETAIL_S] if detail else [SEGMENT_S]
+        self._series = [(Segments(max(1, round(s * rate)), np.mean),
+                         Segments(max(1, round(s * rate)), np.max, np.float32)) for s in sizes]
         self._tp = TruePeak(channels) if true_peak else None
         self._true_peak = 0.0
         self.frames = 0
@@ -153,21 +181,21 @@ class Meter:
             return
         self.frames += len(x)
         y, self._zi = sosfilt(self._sos, x, axis=0, zi=self._zi)
-        sq = np.concatenate([self._left_sq, (y * y) @ self._weights])
-        pk = np.concatenate([self._left_peak, abs_peak(x)])
-        whole = len(sq) // self._seg * self._seg
-        self._energies.append(sq[:whole].reshape(-1, self._seg).mean(axis=1))
-        self._peaks.append(pk[:whole].reshape(-1, self._seg).max(axis=1))
-        self._left_sq, self._left_peak = sq[whole:], pk[whole:]
+        sq, pk = (y * y) @ self._weights, abs_peak(x)
+        for energies, peaks in self._series:
+            energies.add(sq)
+            peaks.add(pk)
         if self._tp is not None:
             self._true_peak = max(self._true_peak,
                                   float(self._tp.frame_peaks(x, self._true_peak).max()))
 
     def result(self) -> Measurement:
-        energies = np.concatenate(self._energies) if self._energies else np.zeros(0)
-        parts = [*self._peaks, self._left_peak.max(keepdims=True)] if len(self._left_peak) \
-            else [*self._peaks, np.zeros(0, dtype=np.float32)]
-        peaks = np.concatenate(parts)
+        energies, peaks = self._series[0][0].result(), self._series[0][1].result(partial=True)
+        detail = {}
+        if len(self._series) > 1:
+            e, p = self._series[1]
+            detail = {"detail_energies": e.result(), "detail_peaks": p.result(),
+                      "detail_frames": e.size}
         if self._tp is not None:
             tail = self._tp.frame_peaks(np.zeros((TruePeak.DELAY, len(self._weights)),
                                                  dtype=np.float32), self._true_peak)
@@ -182,7 +210,8 @@ class Meter:
             frames=self.frames,
             short_term=lufs(windowed(energies, SHORT_TERM_SEGMENTS)),
             segment_peaks=peaks,
-            segment_energies=energies)
+            segment_energies=energies,
+            **detail)
 
 
 def windowed(energies: np.ndarray, segments: int) -> np.ndarray:

@@ -161,3 +161,12 @@ def test_report_writes_json_and_png(tmp_path):
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "series" not in report.to_dict()
     json.dumps(report.to_dict())
+
+
+def test_hard_limited_speech_is_encoded_only_once(tmp_path):
+    # The limiter's loudness model and the codec headroom land the first MP3 on target, so
+    # the corrective second encode (twice the time) stays a safety net.
+    src = write_wav(tmp_path / "s.wav", speech_like(40, peak=0.99), 44100)
+    report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings())
+    assert report.max_reduction_db > 3
+    assert report.first_encode is None
