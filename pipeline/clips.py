@@ -36,7 +36,12 @@ def load_clip(exe: str, path: Path, rate: int, channels: int, target_lufs: float
         raise ffmpeg.FFmpegError("clip is silent or shorter than 0.4 s", where=path)
     # Level in float: pydub's integer samples would clip a quiet clip raised to the target.
     gain = target_lufs - loudness
-    samples = _floats(seg.fade_in(fade_in_ms).fade_out(fade_out_ms), channels)
+    # pydub's fades reject a length of 0 rather than doing nothing.
+    if fade_in_ms:
+        seg = seg.fade_in(fade_in_ms)
+    if fade_out_ms:
+        seg = seg.fade_out(fade_out_ms)
+    samples = _floats(seg, channels)
     return Clip(samples=samples * np.float32(10 ** (gain / 20)), gain_db=gain)
 
 

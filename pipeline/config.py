@@ -82,6 +82,7 @@ class AudioSettings(Strict):
     fade_ms: int = Field(0, ge=0, le=10000,
                          description="fade-in of the intro's start and fade-out of the outro's end")
     trim_silence: bool = Field(False, description="cut leading and trailing silence")
+    bumper: Path | None = Field(None, description="clip an episode's bumpers play by default")
 
 
 class CacheSettings(Strict):
@@ -89,6 +90,23 @@ class CacheSettings(Strict):
 
     media_s: int = Field(31536000, ge=0)
     feed_s: int = Field(300, ge=0)
+
+
+class Bumper(Strict):
+    """A clip played inside the episode (a sponsor or a station ident), the recording paused."""
+
+    at: str | float = Field(description="where in the recording: seconds, MM:SS or HH:MM:SS")
+    clip: Path | None = Field(None, description="the clip; default: the feed's audio.bumper")
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str | float) -> str | float:
+        parse_timestamp(v)
+        return v
+
+    @property
+    def at_s(self) -> float:
+        return parse_timestamp(self.at)
 
 
 class Person(Strict):
@@ -213,6 +231,24 @@ def episode_audio(feed: FeedConfig, episode: EpisodeConfig) -> AudioSettings:
     return feed.audio.model_copy(update=clips)
 
 
+def episode_bumpers(feed: FeedConfig, episode: EpisodeConfig) -> list[tuple[float, Path]]:
+    """(seconds into the recording, clip path) for each bumper, in order."""
+    out = []
+    for i, b in enumerate(episode.bumpers):
+        if b.clip is not None:
+            clip = episode.file(b.clip)
+        elif feed.audio.bumper is not None:
+            clip = (feed.path.parent / feed.audio.bumper).resolve()
+        else:
+            raise ConfigError("no clip: give clip here or audio.bumper in the feed",
+                              where=episode.folder / "episode.toml", field=f"bumpers.{i}")
+        if not clip.is_file():
+            raise ConfigError(f"file not found: {clip}", where=episode.folder / "episode.toml",
+                              field=f"bumpers.{i}.clip")
+        out.append((b.at_s, clip))
+    return sorted(out, key=lambda b: b[0])
+
+
 def public_url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
@@ -266,6 +302,7 @@ class EpisodeConfig(Strict):
     block: bool = False
     persons: list[Person] = []
     guid: str | None = Field(None, min_length=1, description="only for episodes migrated from another host")
+    bumpers: list[Bumper] = []
     intro: Path | Literal[False] | None = Field(
         None, description="this episode's intro instead of the feed's; false for none")
     outro: Path | Literal[False] | None = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -81,7 +81,8 @@ class MasterReport:
 
 
 def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
-                  progress: ffmpeg.ProgressFn | None = None) -> MasterReport:
+                  progress: ffmpeg.ProgressFn | None = None,
+                  bumpers: Sequence[tuple[float, Path]] = ()) -> MasterReport:
     """One linear gain to the target, peaks held under the ceiling, encoded to MP3.
 
     The MP3 appears at `dst` only when everything succeeded; on any error nothing is left.
@@ -90,7 +91,7 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     check_complete(src)
     tmp = dst.with_name(dst.name + ".part")
     try:
-        report = _master(exe, src, tmp, audio, progress or (lambda f: None))
+        report = _master(exe, src, tmp, audio, progress or (lambda f: None), bumpers)
         os.replace(tmp, dst)
     except OSError as exc:  # disk full, quota, file-size limit: the user's to fix
         raise PublishError(f"cannot write the encoded audio: {exc.strerror}", where=dst) from None
@@ -100,7 +101,7 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
 
 
 def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
-            progress: ffmpeg.ProgressFn) -> MasterReport:
+            progress: ffmpeg.ProgressFn, bumpers: Sequence[tuple[float, Path]] = ()) -> MasterReport:
     total_s = ffmpeg.probe_duration(exe, src) or 0.0
     source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
@@ -118,7 +119,7 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         warnings.append(f"the recording is very quiet ({source.integrated_lufs:.1f} LUFS): "
                         f"raised by {gain:.1f} dB, noise is raised with it")
     body = _body_range(source, gain, audio.trim_silence)
-    clips = _clips(exe, audio)
+    clips = _clips(exe, audio, bumpers)
 
     def encode_progress(s: float) -> None:
         progress(_MEASURE_SHARE + (1 - _MEASURE_SHARE) * _frac(s, source.duration_s))
@@ -273,31 +274,51 @@ def _body_range(m: Measurement, gain_db: float, trim: bool) -> tuple[int, int]:
     return max(0, loud[0] - pad) * seg, min(m.frames, (loud[-1] + 1 + pad) * seg)
 
 
-def _clips(exe: str, audio: AudioSettings) -> tuple[Clip | None, Clip | None]:
+Clips = tuple[Clip | None, Clip | None, list[tuple[int, np.ndarray]]]
+
+
+def _clips(exe: str, audio: AudioSettings, bumpers: Sequence[tuple[float, Path]] = ()) -> Clips:
+    """Intro, outro, and the bumpers as (frame of the recording, samples), all levelled."""
     def load(path: Path | None, fade_in: int, fade_out: int) -> Clip | None:
         if path is None:
             return None
         return load_clip(exe, path, audio.sample_rate, audio.channels, audio.target_lufs,
                          fade_in, fade_out)
 
+    inserts = [(round(at * audio.sample_rate), load(path, audio.fade_ms, audio.fade_ms).samples)
+               for at, path in bumpers]
     return (load(audio.intro, audio.fade_ms, audio.crossfade_ms),
-            load(audio.outro, audio.crossfade_ms, audio.fade_ms))
+            load(audio.outro, audio.crossfade_ms, audio.fade_ms), inserts)
 
 
 def _timeline(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
-              clips: tuple[Clip | None, Clip | None], crossfade: int) -> Iterator[np.ndarray]:
-    """The episode as it will sound: intro, the body at its gain (trimmed), outro, overlapping.
+              clips: Clips, crossfade: int) -> Iterator[np.ndarray]:
+    """The episode as it will sound: intro, the body at its gain (trimmed) with the bumpers
+    inserted where they belong, outro; intro and outro overlap the body by the crossfade.
 
     Clips are in memory; the body streams, so each body chunk gets the clip parts under it.
     """
-    intro, outro = (c.samples if c else None for c in clips)
+    intro, outro = (c.samples if c else None for c in clips[:2])
     first, last = body
-    length = last - first
+    # A bumper before the trimmed start plays at the start; after the end, at the end.
+    inserts = sorted((min(max(at, first), last), samples) for at, samples in clips[2])
+    length = last - first + sum(len(samples) for _, samples in inserts)
     start = max(0, len(intro) - min(crossfade, len(intro), length // 2)) if intro is not None else 0
     outro_at = start + length - (min(crossfade, len(outro), length // 2)
                                  if outro is not None else 0)
     if intro is not None and start:
         yield intro[:start]
+    at = start  # where the next frame lands in the episode
+
+    def place(y: np.ndarray) -> np.ndarray:
+        nonlocal at
+        if intro is not None:
+            y = mix(y, at, intro, 0)
+        if outro is not None:
+            y = mix(y, at, outro, outro_at)
+        at += len(y)
+        return y
+
     g = np.float32(10 ** (gain / 20))
     pos = 0  # frames of the source read so far
     for x in chunks:
@@ -306,18 +327,22 @@ def _timeline(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
         if lo >= hi:
             continue
         y = x[lo - (pos - len(x)):hi - (pos - len(x))] * g
-        at = start + lo - first
-        if intro is not None:
-            y = mix(y, at, intro, 0)
-        if outro is not None:
-            y = mix(y, at, outro, outro_at)
-        yield y
+        while inserts and inserts[0][0] < hi:
+            cut = inserts[0][0] - lo
+            if cut > 0:
+                yield place(y[:cut])
+            y, lo = y[max(cut, 0):], max(lo, inserts[0][0])
+            yield place(inserts.pop(0)[1])
+        if len(y):
+            yield place(y)
+    for _, samples in inserts:  # bumpers at the very end of the recording
+        yield place(samples)
     if outro is not None:
-        yield outro[start + length - outro_at:]
+        yield outro[at - outro_at:]
 
 
 def _render(exe: str, src: Path, tmp: Path, audio: AudioSettings, gain: float, ceiling: float,
-            body: tuple[int, int], clips: tuple[Clip | None, Clip | None],
+            body: tuple[int, int], clips: Clips,
             progress: Callable[[float], None]) -> tuple[Measurement, Limiter]:
     """Pass 2: gain, clips and limiter into LAME; the MP3 goes to `tmp` and to a verifying meter."""
     rate, channels = audio.sample_rate, audio.channels

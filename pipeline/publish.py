@@ -24,7 +24,7 @@ from . import ffmpeg, master, notes
 from . import manifest as mf
 from . import transcript as transcriptmod
 from .catalog import Catalog
-from .config import EpisodeConfig, FeedConfig, episode_audio, public_url
+from .config import EpisodeConfig, FeedConfig, episode_audio, episode_bumpers, public_url
 from .errors import PublishError
 from .faults import crashpoint
 from .id3 import ChapterMark, TagData, write_tags
@@ -281,9 +281,11 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     description = notes.to_description(notes_html)
     source = ep.file(ep.audio)
     settings = episode_audio(s.feed, ep)
+    bumpers = episode_bumpers(s.feed, ep)
     clips = [p for p in (settings.intro, settings.outro) if p is not None]
     audio_fp = _fingerprint({"source": sha256_file(source), "audio": settings.model_dump(),
                              "clips": [sha256_file(p) for p in clips],
+                             "bumpers": [(at, sha256_file(p)) for at, p in bumpers],
                              "engine": master.ENGINE_VERSION})
     # Tags depend on the duration only through the last chapter's end, known from the last run.
     known = existing.audio if existing else None
@@ -320,7 +322,8 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
             else:
                 with s.progress("Mastering", PERMILLE) as update:
                     report = master.master_to_mp3(s.exe, source, mp3, settings,
-                                                  progress=_as_fraction(update))
+                                                  progress=_as_fraction(update),
+                                                  bumpers=bumpers)
                 crashpoint("encoded")
                 loudness = report.to_dict()
                 for warning in report.warnings:

@@ -101,19 +101,20 @@ def check_feed_config(feed: FeedConfig, artwork: bytes) -> list[Problem]:
 
 
 def check_timeline(ep: EpisodeConfig, audio: AudioSettings) -> list[Problem]:
-    """Chapters, transcripts and soundbites are timed against the recording; an intro or
-    silence trimming moves the recording within the MP3, so their times would be wrong."""
+    """Chapters, transcripts and soundbites are timed against the recording; an intro, silence
+    trimming or bumpers move the recording within the MP3, so their times would be wrong."""
     timed = [key for key, present in (("chapters", bool(ep.chapters)),
                                       ("transcript", ep.transcript is not None),
                                       ("soundbites", bool(ep.soundbites))) if present]
     moved = [key for key, on in (("intro", audio.intro is not None),
-                                 ("trim_silence", audio.trim_silence)) if on]
+                                 ("trim_silence", audio.trim_silence),
+                                 ("bumpers", bool(ep.bumpers))) if on]
     if not timed or not moved:
         return []
     return [error(at(ep.folder / "episode.toml", timed[0]),
                   f"{' and '.join(timed)} are timed against the recording, but "
                   f"{' and '.join(moved)} would shift it in the MP3 (not supported yet): "
-                  "set intro = false for this episode, or turn trim_silence off")]
+                  "set intro = false for this episode, turn trim_silence off, or drop the bumpers")]
 
 
 def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float | None,

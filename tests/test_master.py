@@ -170,3 +170,38 @@ def test_hard_limited_speech_is_encoded_only_once(tmp_path):
     report = master_to_mp3(EXE, src, tmp_path / "o.mp3", AudioSettings())
     assert report.max_reduction_db > 3
     assert report.first_encode is None
+
+
+def _decoded(path: Path, start: float, seconds: float) -> np.ndarray:
+    raw = subprocess.run([EXE, "-v", "error", "-ss", str(start), "-t", str(seconds), "-i",
+                          str(path), "-f", "f32le", "-ac", "1", "-ar", "44100", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.float32)
+
+
+def _tone_share(x: np.ndarray, hz: float) -> float:
+    """How much of the window's energy sits within 20 Hz of `hz`."""
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+    freqs = np.fft.rfftfreq(len(x), 1 / 44100)
+    return float(spectrum[np.abs(freqs - hz) < 20].sum() / spectrum.sum())
+
+
+def test_bumpers_pause_the_recording_where_they_belong(tmp_path):
+    body = write_wav(tmp_path / "body.wav", speech_like(12, peak=0.3), 44100)
+    bumper = write_wav(tmp_path / "bumper.wav", sine(1000, -30, 2, 44100), 44100)
+    dst = tmp_path / "o.mp3"
+    report = master_to_mp3(EXE, body, dst, AudioSettings(), bumpers=[(4.0, bumper),
+                                                                      (9.0, bumper)])
+    assert report.duration_s == pytest.approx(12 + 2 + 2, abs=0.1)
+    # 4.0-6.0 s and 11.0-13.0 s are the bumpers (the second one is later by the first's 2 s).
+    for start in (4.3, 11.3):
+        assert _tone_share(_decoded(dst, start, 1.4), 1000) > 0.9
+    for start, seconds in ((0.5, 3.3), (6.3, 4.5), (13.3, 2.5)):  # before, between, after
+        x = _decoded(dst, start, seconds)
+        assert np.abs(x).max() > 0.01  # the recording, not a pause in it
+        assert _tone_share(x, 1000) < 0.1
+    # The bumper was levelled to the target like the body, not left at -30 dBFS.
+    clip = tmp_path / "clip.wav"
+    subprocess.run([EXE, "-v", "error", "-ss", "4.2", "-t", "1.6", "-i", str(dst), str(clip)],
+                   check=True)
+    assert ebur128(clip)["I"] == pytest.approx(-16, abs=1.5)
