@@ -92,23 +92,6 @@ class CacheSettings(Strict):
     feed_s: int = Field(300, ge=0)
 
 
-class Bumper(Strict):
-    """A clip played inside the episode (a sponsor or a station ident), the recording paused."""
-
-    at: str | float = Field(description="where in the recording: seconds, MM:SS or HH:MM:SS")
-    clip: Path | None = Field(None, description="the clip; default: the feed's audio.bumper")
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str | float) -> str | float:
-        parse_timestamp(v)
-        return v
-
-    @property
-    def at_s(self) -> float:
-        return parse_timestamp(self.at)
-
-
 class Person(Strict):
     name: OneLine = Field(min_length=1)
     role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
@@ -245,7 +228,7 @@ def episode_bumpers(feed: FeedConfig, episode: EpisodeConfig) -> list[tuple[floa
         if not clip.is_file():
             raise ConfigError(f"file not found: {clip}", where=episode.folder / "episode.toml",
                               field=f"bumpers.{i}.clip")
-        out.append((b.at_s, clip))
+        out.append((b.start_s, clip))
     return sorted(out, key=lambda b: b[0])
 
 
@@ -267,6 +250,13 @@ class Timed(Strict):
     @property
     def start_s(self) -> float:
         return parse_timestamp(self.start)
+
+
+class Bumper(Timed):
+    """A clip played inside the episode (a sponsor or a station ident), the recording paused
+    at `start` (a moment of the recording)."""
+
+    clip: Path | None = Field(None, description="the clip; default: the feed's audio.bumper")
 
 
 class Chapter(Timed):

@@ -348,3 +348,20 @@ def test_intro_with_chapters_is_refused_until_times_can_shift(project, episode_t
     assert tree(project / "public") == {}
     set_key(episode_toml, "intro", "false")
     assert run(project, "episode", "1").returncode == 0
+
+
+def test_bumper_clips_resolve_from_the_episode_or_the_feed(project, episode_toml):
+    from pipeline.config import ConfigError, episode_bumpers, load_episode, load_feed
+
+    feed = load_feed(project / "feeds/women-in-surgery.toml")
+    (episode_toml.parent / "ident.opus").write_bytes(b"x")
+    episode_toml.write_text(episode_toml.read_text().replace(
+        "[[chapters]]", '[[bumpers]]\nstart = "00:30"\nclip = "ident.opus"\n\n'
+                        '[[bumpers]]\nstart = 10\n\n[[chapters]]', 1))
+    ep = load_episode(episode_toml.parent)
+    with pytest.raises(ConfigError, match="bumpers.1"):
+        episode_bumpers(feed, ep)  # the second names no clip and the feed has no default
+    feed = feed.model_copy(update={"audio": feed.audio.model_copy(
+        update={"bumper": episode_toml.parent / "ident.opus"})})
+    assert [(at, p.name) for at, p in episode_bumpers(feed, ep)] == [(10.0, "ident.opus"),
+                                                                     (30.0, "ident.opus")]
