@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from .meter import SEGMENT_S, Segments, TruePeak, db
 
@@ -67,6 +66,8 @@ class Limiter:
         return need
 
     def _envelope(self, req: np.ndarray, n: int) -> np.ndarray:
+        from scipy.ndimage import minimum_filter1d  # imported when limiting, not at start-up
+
         w = self._window
         held = minimum_filter1d(req, w, mode="nearest")[w // 2: w // 2 + n]
         # Release at a steady rate: r[i] = min(held[i], r[i-1] + step), solved without a loop.

@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import firwin, sosfilt, upfirdn
 
 ABS_GATE_LUFS = -70.0
 REL_GATE_LU = -10.0
@@ -68,6 +67,9 @@ class TruePeak:
     DELAY = TAPS_PER_PHASE // 2
 
     def __init__(self, channels: int):
+        from scipy.signal import firwin, upfirdn  # ~1 s to import: only when metering
+
+        self._upfirdn = upfirdn
         self._taps = (firwin(OVERSAMPLE * TAPS_PER_PHASE, 0.24, window=("kaiser", 7.0))
                       * OVERSAMPLE).astype(np.float32)
         phases = self._taps.reshape(TAPS_PER_PHASE, OVERSAMPLE)
@@ -88,7 +90,7 @@ class TruePeak:
         out = np.zeros(nblocks * b, dtype=np.float32)
         if need.size:
             win = ext.T[:, need[:, None] * b + np.arange(b + k1)]  # (ch, sel, b + k1)
-            y = upfirdn(self._taps, win, up=OVERSAMPLE, axis=-1)
+            y = self._upfirdn(self._taps, win, up=OVERSAMPLE, axis=-1)
             y = np.abs(y[..., OVERSAMPLE * k1:OVERSAMPLE * (k1 + b)]).max(axis=0)
             # The samples themselves count too: the filter rolls off just below Nyquist.
             y = np.maximum(abs_peak(y.reshape(len(need), b, OVERSAMPLE)),
@@ -166,6 +168,9 @@ class Meter:
 
     def __init__(self, rate: int, channels: int, true_peak: bool = True, detail: bool = False):
         self.rate = rate
+        from scipy.signal import sosfilt  # ~1 s to import: only when metering
+
+        self._sosfilt = sosfilt
         self._sos = k_weighting(rate)
         self._zi = np.zeros((2, 2, channels))
         self._weights = _channel_weights(channels)
@@ -180,7 +185,7 @@ class Meter:
         if not len(x):
             return
         self.frames += len(x)
-        y, self._zi = sosfilt(self._sos, x, axis=0, zi=self._zi)
+        y, self._zi = self._sosfilt(self._sos, x, axis=0, zi=self._zi)
         sq, pk = (y * y) @ self._weights, abs_peak(x)
         for energies, peaks in self._series:
             energies.add(sq)
