@@ -12,11 +12,15 @@ from pathlib import Path
 
 import click
 
-from pipeline import checkup, scaffold
-from pipeline import status as statusmod
+from pipeline import status
+from pipeline.audio import ffmpeg
+from pipeline.audio.master import MasterReport, master_to_mp3
+from pipeline.checks import gather
 from pipeline.errors import PublishError
-from pipeline.master_cli import master_command
-from pipeline.publish import Session, publish_episode, rebuild_feeds
+from pipeline.project import scaffold
+from pipeline.project.config import AudioSettings
+from pipeline.publish import publish_episode, rebuild_feeds
+from pipeline.session import Session
 
 
 class Output:
@@ -54,14 +58,17 @@ def _now(as_of: datetime | None = None) -> datetime:
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
 
 
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object on stdout and nothing else there.")
+storage_option = click.option("--storage", metavar="URI",
+                              help="Override the feed's storage: a folder or s3://bucket/prefix.")
+dry_run_option = click.option("--dry-run", is_flag=True,
+                              help="Show what would happen; change nothing.")
+
+
 def publishing_options(fn):
     """--dry-run, --storage and --json, shared by every command that publishes."""
-    fn = click.option("--json", "as_json", is_flag=True,
-                      help="Print one JSON object on stdout and nothing else there.")(fn)
-    fn = click.option("--storage", metavar="URI",
-                      help="Override the feed's storage: a folder or s3://bucket/prefix.")(fn)
-    fn = click.option("--dry-run", is_flag=True, help="Show what would happen; change nothing.")(fn)
-    return fn
+    return dry_run_option(storage_option(json_option(fn)))
 
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -95,18 +102,18 @@ def cli(ctx: click.Context, project: Path) -> None:
     ctx.obj = project.resolve()
 
 
-@cli.command()
+@cli.command("episode")
 @click.argument("episode")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed to publish into.")
 @publishing_options
-def episode(episode: str, feed_name: str | None, dry_run: bool, storage: str | None,
+def episode_command(episode: str, feed_name: str | None, dry_run: bool, storage: str | None,
             as_json: bool) -> None:
     """Publish EPISODE (a folder, a number or a slug): master, tag, upload, rebuild the feed."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
     ep = s.catalog.episode(episode)
-    _refuse_on_errors(checkup.before_upload(s, [ep]), out, ep.folder / "episode.toml")
+    _refuse_on_errors(gather.before_upload(s, [ep]), out, ep.folder / "episode.toml")
     out.result(publish_episode(s, ep), _show_episode)
 
 
@@ -142,13 +149,13 @@ def _show_feeds(r: dict) -> None:
     click.echo(f"  uploaded {r['uploaded_bytes']} bytes")
 
 
-@cli.command()
+@cli.command("feed")
 @click.argument("feed_name", metavar="[FEED]", required=False)
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S",
                                                       "%Y-%m-%dT%H:%M:%S%z"]),
               help="Render the feed as of this moment (UTC unless an offset is given).")
 @publishing_options
-def feed(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: str | None,
+def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: str | None,
          as_json: bool) -> None:
     """Rebuild the feed from what is in storage (no audio needed)."""
     out = Output(as_json)
@@ -157,15 +164,15 @@ def feed(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: 
     out.result(rebuild_feeds(s), _show_feeds)
 
 
-@cli.command()
+@cli.command("validate")
 @click.argument("feed_name", metavar="[FEED]", required=False)
-@click.option("--storage", metavar="URI", help="Override the feed's storage.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def validate(feed_name: str | None, storage: str | None, as_json: bool) -> None:
+@storage_option
+@json_option
+def validate_command(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     """Check the feed's files, the feed as rebuilt now, and the published feed and objects."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
-    problems = checkup.validate_feed(s)
+    problems = gather.validate_feed(s)
     errors = [p for p in problems if p.level == "error"]
     warnings = [p for p in problems if p.level == "warning"]
     out.result({"feed": s.feed.name, "errors": [vars(p) for p in errors],
@@ -185,21 +192,21 @@ def _show_problems(r: dict) -> None:
         click.secho(f"{r['feed']}: no problems found", fg="green")
 
 
-@cli.command()
+@cli.command("serve")
 @click.argument("feed_name", metavar="[FEED]", required=False)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 to let phones on the LAN subscribe.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--base-url", metavar="URL",
               help="The URL apps reach this server at (default: http://HOST:PORT).")
-@click.option("--storage", metavar="URI", help="Override the feed's storage (a folder).")
-def serve(feed_name: str | None, host: str, port: int, base_url: str | None,
+@storage_option
+def serve_command(feed_name: str | None, host: str, port: int, base_url: str | None,
           storage: str | None) -> None:
     """Serve the local storage folder, with preview feeds that point at this server."""
-    from pipeline import serve as servemod
+    from pipeline.serve import make_server  # the HTTP server is only needed here
 
     s = Session.open(_root(), feed_name, storage, _now())
-    server = servemod.make_server(s, host, port, base_url)
+    server = make_server(s, host, port, base_url)
     click.echo(f"Serving {s.storage.uri} at {server.base_url}/", err=True)
     for f in server.feeds.values():
         click.echo(f"  preview feed: {server.base_url}/{f.feed_key}", err=True)
@@ -211,14 +218,14 @@ def serve(feed_name: str | None, host: str, port: int, base_url: str | None,
         server.server_close()
 
 
-@cli.command()
+@cli.command("new")
 @click.option("--title", required=True, help="The episode's title.")
 @click.option("--number", type=int, help="Episode number (default: the next free one).")
 @click.option("--slug", help="Folder slug (default: from the title).")
 @click.option("--audio", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Source recording to copy into the folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def new(title: str, number: int | None, slug: str | None, audio: Path | None,
+@json_option
+def new_command(title: str, number: int | None, slug: str | None, audio: Path | None,
         as_json: bool) -> None:
     """Scaffold a new episode folder in episodes/."""
     folder = scaffold.new_episode(_root(), title, number, slug, audio, _now())
@@ -227,19 +234,65 @@ def new(title: str, number: int | None, slug: str | None, audio: Path | None,
                                                 "and notes.md, then run publish episode"))
 
 
-@cli.command()
+@cli.command("status")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed whose storage to read.")
-@click.option("--storage", metavar="URI", help="Override the feed's storage.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def status(feed_name: str | None, storage: str | None, as_json: bool) -> None:
+@storage_option
+@json_option
+def status_command(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     """List episodes: draft, scheduled or published, with duration, loudness and URL."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
-    rows = statusmod.rows(s)
-    out.result({"episodes": rows}, lambda r: click.echo(statusmod.table(r["episodes"])))
+    rows = status.rows(s)
+    out.result({"episodes": rows}, lambda r: click.echo(status.table(r["episodes"])))
 
 
-cli.add_command(master_command)
+@cli.command("master")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="MP3 to write.")
+@click.option("--target", type=float, default=AudioSettings().target_lufs, show_default=True,
+              help="Integrated loudness target, LUFS.")
+@click.option("--true-peak", type=float, default=AudioSettings().true_peak_dbtp,
+              show_default=True, help="True-peak ceiling, dBTP.")
+@click.option("--bitrate", type=int, default=AudioSettings().bitrate, show_default=True,
+              help="MP3 bitrate, kbit/s.")
+@json_option
+def master_command(input_path: Path, output: Path, target: float, true_peak: float,
+                   bitrate: int, as_json: bool) -> None:
+    """Master one recording to MP3 without publishing: loudness target, true peaks held."""
+    try:
+        audio = AudioSettings(target_lufs=target, true_peak_dbtp=true_peak, bitrate=bitrate)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).splitlines()[-1]) from None
+    out = Output(as_json)
+    with out.progress("Mastering", 1000) as update:
+        done = 0
+
+        def advance(fraction: float) -> None:
+            nonlocal done
+            update(round(fraction * 1000) - done)
+            done = round(fraction * 1000)
+
+        report = master_to_mp3(ffmpeg.find_ffmpeg(), input_path, output, audio, progress=advance)
+    out.result(_master_summary(report), lambda r: _show_master(output, r))
+
+
+def _master_summary(report: MasterReport) -> dict:
+    return {"input_lufs": report.input.integrated_lufs,
+            "output_lufs": report.output.integrated_lufs,
+            "input_lra": report.input.lra, "output_lra": report.output.lra,
+            "input_true_peak_dbtp": report.input.true_peak_dbtp,
+            "true_peak_dbtp": report.output.true_peak_dbtp, "gain_db": report.gain_db,
+            "limited_s": report.limited_s, "max_reduction_db": report.max_reduction_db,
+            "duration_s": report.duration_s, "warnings": report.warnings}
+
+
+def _show_master(output: Path, r: dict) -> None:
+    click.echo(f"{output}: {r['input_lufs']:.1f} -> {r['output_lufs']:.1f} LUFS, true peak "
+               f"{r['true_peak_dbtp']:.1f} dBTP, gain {r['gain_db']:+.1f} dB, "
+               f"limited {r['limited_s']:.1f} s")
+    for w in r["warnings"]:
+        click.echo(f"warning: {w}", err=True)
 
 main = cli
 

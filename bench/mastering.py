@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
+REPO = Path(__file__).resolve().parent.parent
+
 RATE = 44100
 
 
@@ -75,8 +77,7 @@ def main() -> None:
             "ffmpeg-normalize": [str(Path(sys.executable).with_name("ffmpeg-normalize")),
                                  str(src), "-t", "-16", "-tp", "-1", *lame, "-f", "-q",
                                  "-o", str(Path(tmp) / "norm.mp3")],
-            "publish master": [sys.executable, "-c",
-                               "from pipeline.master_cli import master_command; master_command()",
+            "publish master": [sys.executable, str(REPO / "cli.py"), "master",
                                str(src), "-o", str(Path(tmp) / "ours.mp3"), "--json"],
         }
         if args.only_publish:

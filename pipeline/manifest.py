@@ -112,7 +112,7 @@ class Manifest(Record):
         return self.model_copy(update={"feeds": {**self.feeds, name: record}})
 
 
-def parse(data: bytes | None, where: str) -> Manifest:
+def parse_manifest(data: bytes | None, where: str) -> Manifest:
     if data is None:
         return Manifest()
     try:

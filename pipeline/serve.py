@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from . import feed as feedmod
-from .config import FeedConfig
 from .errors import PublishError
-from .publish import Session
+from .feed.render import render_feed
+from .project.config import FeedConfig
+from .session import Session
 from .storage import content_type_for
 from .storage.local import LocalStorage
 
@@ -61,7 +61,7 @@ class PreviewServer(ThreadingHTTPServer):
 
     def preview_feed(self, key: str) -> bytes:
         feed = self.feeds[key].model_copy(update={"base_url": self.base_url})
-        return feedmod.render(feed, self.session.read_manifest(), datetime.now(UTC))
+        return render_feed(feed, self.session.read_manifest(), datetime.now(UTC))
 
 
 def lan_address() -> str:

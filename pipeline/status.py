@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .config import public_url
-from .publish import Session
+from .project.config import public_url
+from .session import Session
 
 
 def rows(s: Session) -> list[dict]:

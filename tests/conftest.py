@@ -13,6 +13,16 @@ from helpers import copy_project
 from s3server import FOREIGN_AWS_VARS, MotoServer, isolated_aws_env
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test uses, so `-m "not s3"` or `-m "not e2e"` need no bookkeeping."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "project" in names:
+            item.add_marker(pytest.mark.e2e)
+        if "s3_server" in names:
+            item.add_marker(pytest.mark.s3)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "show")

@@ -3,40 +3,42 @@
 Each client connection carries one request: the proxy reads the request head, then either
 answers 503 SlowDown, drops the connection, or forwards it with `Connection: close` and
 pumps bytes both ways. It records every request head so tests can see what was sent.
+
+Faults follow a plan per HTTP method, not a random draw: `plan={"PUT": ["503", None, "drop"]}`
+fails the first PUT with 503, lets the second through, drops the third, and so on, the plan
+repeating. An extra request of another method (one more HEAD, say) never shifts which PUT
+fails, so a test can count on every planned fault firing.
 """
 
 from __future__ import annotations
 
-import random
 import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Self
 
 SLOWDOWN = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s")
 SLOWDOWN_BODY = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
                  b"<Message>Please reduce your request rate.</Message></Error>")
-FAULTS = ("503", "drop")
 SLOW_S = 0.3   # "slow": the answer comes, late
 STALL_S = 3.0  # "stall": no answer at all for longer than the client's read timeout
 
 
 class FaultProxy:
-    def __init__(self, upstream_port: int, *, fault_rate: float = 0.0, seed: int = 0,
-                 rewrite: Callable[[bytes], bytes] | None = None,
-                 kinds: tuple[str, ...] = FAULTS):
+    def __init__(self, upstream_port: int, *,
+                 plan: dict[str, Sequence[str | None]] | None = None,
+                 rewrite: Callable[[bytes], bytes] | None = None):
         self.upstream = ("127.0.0.1", upstream_port)
-        self.fault_rate = fault_rate
+        self.plan = {method: list(faults) for method, faults in (plan or {}).items()}
         self.rewrite = rewrite
         self.heads: list[bytes] = []
-        self.kinds = kinds
-        self.faults = dict.fromkeys(kinds, 0)
+        self.faults: dict[str, int] = {}
         self.cut = False  # when set, every new request is dropped: the endpoint is gone
         self.cut_when: Callable[[bytes], bool] | None = None
-        self._rng = random.Random(seed)
+        self._seen: dict[str, int] = {}  # requests per method so far
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -66,11 +68,7 @@ class FaultProxy:
                 self.heads.append(head)
                 if self.cut_when is not None and self.cut_when(head):
                     self.cut = True
-                fault = None
-                if self.cut:
-                    fault = "drop"
-                elif self._rng.random() < self.fault_rate:
-                    fault = self._rng.choice(self.kinds)
+                fault = "drop" if self.cut else self._planned(head)
                 if fault:
                     self.faults[fault] = self.faults.get(fault, 0) + 1
             if fault == "503":
@@ -86,6 +84,13 @@ class FaultProxy:
             with socket.create_connection(self.upstream) as up:
                 up.sendall(_close_after(head) + rest)
                 _pump(conn, up)
+
+    def _planned(self, head: bytes) -> str | None:
+        method = head.split(b" ", 1)[0].decode()
+        faults = self.plan.get(method) or self.plan.get("*")
+        n = self._seen.get(method, 0)
+        self._seen[method] = n + 1
+        return faults[n % len(faults)] if faults else None
 
     def requests(self, method: str) -> list[bytes]:
         """Request heads seen with this HTTP method, in arrival order."""

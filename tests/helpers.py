@@ -10,7 +10,11 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PUBLISH = str(Path(sys.executable).parent / "publish")
+# The working tree's `publish`, not an installed copy: after an edit, end-to-end tests run the
+# same code the unit tests import, whether the project was installed editable or not.
+PUBLISH = [sys.executable, "-c",
+           "import sys; sys.path.insert(0, sys.argv.pop(1)); from cli import main; "
+           "main(prog_name='publish')", str(REPO)]
 
 
 def copy_project(dest: Path) -> Path:
@@ -22,7 +26,7 @@ def copy_project(dest: Path) -> Path:
 
 def run(project: Path, *args: str, env: dict | None = None,
         check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([PUBLISH, "-C", str(project), *args], capture_output=True, text=True,
+    proc = subprocess.run([*PUBLISH, "-C", str(project), *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=600, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"publish {' '.join(args)} failed ({proc.returncode}):\n"

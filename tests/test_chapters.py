@@ -10,8 +10,8 @@ import pytest
 from helpers import run, run_json, set_key
 from mutagen.id3 import ID3
 
-from pipeline import chapters as ch
-from pipeline.config import load_episode
+from pipeline.feed import chapters as ch
+from pipeline.project.config import load_episode
 
 DEMO = [(0.0, "Welcome"), (15.5, "Mentorship in residency"),
         (26.5, "Advice for medical students"), (53.5, "Goodbye")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import feedparser
 import podcastparser
@@ -13,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import feed, notes
-from pipeline import manifest as mf
-from pipeline.config import SLUG, EpisodeConfig, FeedConfig, Person, slug_of
+from pipeline import manifest
 from pipeline.errors import PublishError
+from pipeline.feed import notes
+from pipeline.feed.render import render_feed
+from pipeline.project.config import SLUG, EpisodeConfig, FeedConfig, Person, slug_of
 from pipeline.storage import key_parts
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -39,13 +41,14 @@ FEED = FeedConfig.model_validate({
 
 def _manifest(title: str, notes_md: str, person: str, number: int, published: datetime):
     html = notes.to_html(notes_md)
-    ep = mf.EpisodeRecord(
+    ep = manifest.EpisodeRecord(
         slug="ep", guid="g-1", title=title, number=number, published=published, updated=NOW,
         explicit=False, type="full", description=notes.to_text(html), notes_html=html,
-        audio=mf.AudioObject(key="episodes/ep/ep-0123456789ab.mp3", bytes=1234, sha256="0" * 64,
-                             duration_s=61.4, audio_fingerprint="a", tags_fingerprint="t"),
-        persons=[mf.PublishedPerson(name=person, role="guest")])
-    m = mf.Manifest(feeds={"show": mf.FeedRecord(podcast_guid="9b024349-ccf0-5f69-a609-"
+        audio=manifest.AudioObject(key="episodes/ep/ep-0123456789ab.mp3", bytes=1234,
+                                   sha256="0" * 64, duration_s=61.4, audio_fingerprint="a",
+                                   tags_fingerprint="t"),
+        persons=[manifest.PublishedPerson(name=person, role="guest")])
+    m = manifest.Manifest(feeds={"show": manifest.FeedRecord(podcast_guid="9b024349-ccf0-5f69-a609-"
                                                               "6b82873eab3c")})
     return m.with_episode(ep), ep
 
@@ -60,8 +63,8 @@ def test_any_metadata_gives_a_well_formed_feed_that_round_trips(raw_title, notes
     title = EpisodeConfig.model_validate({"title": raw_title, "number": number,
                                           "published": published, "audio": "x.flac"}).title
     person = Person(name=raw_person).name
-    manifest, ep = _manifest(title, notes_md, person, number, published)
-    xml = feed.render(FEED, manifest, NOW)
+    state, ep = _manifest(title, notes_md, person, number, published)
+    xml = render_feed(FEED, state, NOW)
 
     root = ET.fromstring(xml)  # well-formed
     channel = root.find("channel")
@@ -71,7 +74,7 @@ def test_any_metadata_gives_a_well_formed_feed_that_round_trips(raw_title, notes
     assert (item.findtext("content:encoded", namespaces=NS) or "") == ep.notes_html
     assert [p.text for p in item.findall("podcast:person", NS)] == [person]
     # No input adds an element: the item has exactly the children the renderer writes.
-    reference = ET.fromstring(feed.render(FEED, _manifest("t", "n", "p", 1, published)[0], NOW))
+    reference = ET.fromstring(render_feed(FEED, _manifest("t", "n", "p", 1, published)[0], NOW))
     expected = [c.tag for c in reference.find("channel/item")
                 if ep.notes_html or not c.tag.endswith("encoded")]
     assert [c.tag for c in item] == expected
@@ -88,16 +91,53 @@ def test_any_metadata_gives_a_well_formed_feed_that_round_trips(raw_title, notes
     assert pep["published"] == int(published.replace(microsecond=0).timestamp())
 
 
-@given(st.text(min_size=1, max_size=40))
+# Folder names built from the pieces that make path tricks, and ordinary ones.
+folder_names = st.lists(st.sampled_from(["..", ".", "a", "B7", "-", "_", "%2e", " ", "\\",
+                                         "\u2024", "e\u0301", "~", "$HOME", ":", "001-"]),
+                        min_size=1, max_size=8).map("".join)
+
+
+@given(st.one_of(folder_names, st.text(min_size=1, max_size=30)))
+@settings(deadline=None, max_examples=200)
 def test_no_folder_name_escapes_the_storage_prefix(name):
-    """A slug either is refused or makes keys that stay below the storage root."""
+    """Whatever a folder is called, loading it either refuses it, or every file the episode
+    publishes lands below the storage root, under episodes/<slug>/."""
+    import tempfile
     from pathlib import Path
 
-    slug = slug_of(Path("/episodes") / name.replace("/", "_").replace("\x00", "_"))
-    if not SLUG.fullmatch(slug):
-        return
-    parts = key_parts(f"episodes/{slug}/{slug}-0123456789ab.mp3")
-    assert parts[0] == "episodes" and ".." not in parts and len(parts) == 3
+    from pipeline.project.config import load_episode
+    from pipeline.storage.local import LocalStorage
+
+    name = name.replace("/", "_").replace("\x00", "_")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = root / "episodes" / f"001-{name}"
+        try:
+            folder.mkdir(parents=True)
+        except OSError:
+            return  # the file system itself refuses the name: nothing to publish
+        if folder.resolve().parent != (root / "episodes").resolve():
+            return  # "001-.." and the like are not a folder inside episodes/
+        (folder / "episode.toml").write_text(
+            'title = "T"\nnumber = 1\npublished = 2026-01-01T00:00:00Z\naudio = "a.wav"\n')
+        (folder / "a.wav").write_bytes(b"RIFF")
+        try:
+            ep = load_episode(folder)
+        except PublishError:
+            return  # refused with a message: nothing is published
+        storage = LocalStorage(root / "public")
+        key = f"episodes/{ep.slug}/{ep.slug}-0123456789ab.mp3"
+        storage.put_bytes(key, b"x", content_type="audio/mpeg", cache_control="")
+        written = [p for p in (root / "public").rglob("*") if p.is_file()
+                   and not p.name.startswith(".")]
+        assert [p.parent.parent for p in written] == [root / "public" / "episodes"]
+
+
+def test_folder_names_with_path_tricks_are_refused():
+    """The property above must see both outcomes; these are the refusals."""
+    for bad in ("001-..", "001-.hidden", "001-a..b", "001-a b", "001-%2e%2e", "001-e\u0301"):
+        assert not SLUG.fullmatch(slug_of(Path("/episodes") / bad)), bad
+    assert SLUG.fullmatch(slug_of(Path("/episodes/001-part.two_3")))
 
 
 @pytest.mark.parametrize("key", ["../x", "/etc/passwd", "a/../../b", ""])

@@ -16,9 +16,9 @@ import podcastparser
 import pytest
 from helpers import REPO
 
-from pipeline import feed as feedmod
-from pipeline import manifest as mf
-from pipeline.config import FeedConfig
+from pipeline import manifest
+from pipeline.feed.render import render_feed
+from pipeline.project.config import FeedConfig
 
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
       "podcast": "https://podcastindex.org/namespace/1.0",
@@ -42,22 +42,23 @@ def stored(key: str, size: int = 1000) -> dict:
     return {"key": key, "bytes": size, "sha256": SHA}
 
 
-def episode(slug: str, number: int, published: datetime, **fields) -> mf.EpisodeRecord:
+def episode(slug: str, number: int, published: datetime, **fields) -> manifest.EpisodeRecord:
     base = {"slug": slug, "guid": f"guid-{slug}", "title": f"Episode {number}",
             "number": number, "season": 1, "published": published, "updated": published,
             "explicit": False, "type": "full", "description": f"About {slug}.",
             "notes_html": f"<p>About {slug}.</p>",
             "audio": {**stored(f"episodes/{slug}/{slug}.mp3", 123456), "duration_s": 1799.6,
                       "audio_fingerprint": "a", "tags_fingerprint": "t"}}
-    return mf.EpisodeRecord.model_validate({**base, **fields})
+    return manifest.EpisodeRecord.model_validate({**base, **fields})
 
 
-def render(feed: FeedConfig, *episodes: mf.EpisodeRecord, now: datetime = NOW) -> bytes:
-    manifest = mf.Manifest(
-        feeds={feed.name: mf.FeedRecord(podcast_guid=mf.podcast_guid(feed.feed_url),
-                                        artwork=mf.StoredObject(**stored("artwork/a.jpg")))},
+def render(feed: FeedConfig, *episodes: manifest.EpisodeRecord, now: datetime = NOW) -> bytes:
+    state = manifest.Manifest(
+        feeds={feed.name: manifest.FeedRecord(
+            podcast_guid=manifest.podcast_guid(feed.feed_url),
+            artwork=manifest.StoredObject(**stored("artwork/a.jpg")))},
         episodes={e.slug: e for e in episodes})
-    return feedmod.render(feed, manifest, now)
+    return render_feed(feed, state, now)
 
 
 def attrs(node: ET.Element | None) -> dict:
@@ -65,8 +66,8 @@ def attrs(node: ET.Element | None) -> dict:
 
 
 def test_podcast_guid_test_vector():
-    assert mf.podcast_guid("https://podnews.net/rss") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
-    assert mf.podcast_guid("http://podnews.net/rss/") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+    assert manifest.podcast_guid("https://podnews.net/rss") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+    assert manifest.podcast_guid("http://podnews.net/rss/") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
 
 
 CHANNEL_CASES = [

@@ -7,7 +7,10 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import pytest
 from helpers import PUBLISH, run, tree
+
+pytestmark = pytest.mark.e2e
 
 
 def _fake_ffmpeg(tmp_path: Path, body: str) -> Path:
@@ -60,7 +63,7 @@ def test_disk_full_while_encoding_leaves_no_partial_file(project, tmp_path):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     proc = subprocess.run(
-        ["sh", "-c", 'ulimit -f 200 && exec "$0" "$@"', PUBLISH, "-C",
+        ["sh", "-c", 'ulimit -f 200 && exec "$0" "$@"', *PUBLISH, "-C",
          str(project), "episode", "1"],
         capture_output=True, text=True, env={**os.environ, "TMPDIR": str(scratch)},
         timeout=600, check=False)

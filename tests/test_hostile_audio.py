@@ -13,7 +13,9 @@ import pytest
 from helpers import PUBLISH, run, set_key, tree
 from mutagen.mp3 import MP3
 
-from pipeline.ffmpeg import find_ffmpeg
+from pipeline.audio.ffmpeg import find_ffmpeg
+
+pytestmark = pytest.mark.e2e
 
 FFMPEG = find_ffmpeg()
 
@@ -43,7 +45,7 @@ def ffmpeg(*args: str) -> None:
 
 
 def master(src: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([PUBLISH, "master", str(src), "-o", str(out), "--json"],
+    return subprocess.run([*PUBLISH, "master", str(src), "-o", str(out), "--json"],
                           capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -140,7 +142,7 @@ def test_unusual_recordings_master_to_the_feed_format(tmp_path, make):
 
 
 def test_wav_shortfall_reads_the_header():
-    from pipeline.integrity import wav_shortfall
+    from pipeline.audio.source import wav_shortfall
 
     header = b"RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(16) + b"data" + \
         (1000).to_bytes(4, "little")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.limiter import Limiter
-from pipeline.meter import Meter
+from pipeline.audio.limiter import Limiter
+from pipeline.audio.meter import Meter
 from tests.signals import speech_like
 
 RATE = 44100

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from pipeline import ffmpeg
-from pipeline.config import AudioSettings
+from cli import cli
+from pipeline.audio import ffmpeg
+from pipeline.audio.master import master_to_mp3
+from pipeline.audio.report import write_report
 from pipeline.errors import PublishError
-from pipeline.master import master_to_mp3
-from pipeline.master_cli import master_command
-from pipeline.report import write_report
+from pipeline.project.config import AudioSettings
 from tests.signals import sine, speech_like, write_wav
 
 EXE = ffmpeg.find_ffmpeg()
@@ -133,8 +133,8 @@ def test_bad_source_is_one_error_and_leaves_no_file(tmp_path, make):
 def test_master_command_json_contract(tmp_path):
     src = write_wav(tmp_path / "s.wav", speech_like(20, peak=0.2), 44100)
     dst = tmp_path / "o.mp3"
-    result = CliRunner().invoke(master_command, [str(src), "-o", str(dst), "--json",
-                                                 "--target", "-19", "--bitrate", "96"])
+    result = CliRunner().invoke(cli, ["master", str(src), "-o", str(dst), "--json",
+                                      "--target", "-19", "--bitrate", "96"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     for key in ("input_lufs", "output_lufs", "input_lra", "output_lra", "true_peak_dbtp",
@@ -144,11 +144,12 @@ def test_master_command_json_contract(tmp_path):
     assert ebur128(dst)["I"] == pytest.approx(-19, abs=0.5)
 
 
-def test_master_command_error_is_a_publish_error(tmp_path):
-    result = CliRunner().invoke(master_command, [str(_silent(tmp_path)), "-o",
-                                                 str(tmp_path / "o.mp3"), "--json"])
-    assert isinstance(result.exception, PublishError)
+def test_master_command_error_is_one_line_and_no_json(tmp_path):
+    result = CliRunner().invoke(cli, ["master", str(_silent(tmp_path)), "-o",
+                                      str(tmp_path / "o.mp3"), "--json"])
+    assert result.exit_code != 0 and not isinstance(result.exception, PublishError)
     assert result.stdout == ""
+    assert result.stderr.startswith("publish: error: ") and result.stderr.count("\n") == 1
 
 
 def test_report_writes_json_and_png(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from pipeline.meter import Meter
+from pipeline.audio.meter import Meter
 from tests.signals import sine, speech_like
 
 

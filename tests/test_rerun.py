@@ -131,3 +131,4 @@ def test_new_scaffolds_a_valid_episode(project):
     assert folder.name == "002-residence-leadership"
     dry = run_json(project, "episode", "2", "--dry-run")
     assert dry["episode"] == "residence-leadership" and dry["encoded"] is True
+

@@ -12,7 +12,7 @@ from conftest import new_bucket
 from faultproxy import FaultProxy
 from helpers import run, run_json, set_key
 
-from pipeline.config import CacheSettings
+from pipeline.project.config import CacheSettings
 
 PREFIX = "women-in-surgery"
 FEED_KEY = f"{PREFIX}/women-in-surgery.xml"
@@ -97,3 +97,4 @@ def test_endpoint_lost_mid_upload_keeps_the_old_feed_and_a_rerun_finishes(
     feed = objects(s3_server.endpoint, bucket)[FEED_KEY]["body"]
     assert feedparser.parse(feed).entries[0].title == "Welcome back, surgeons"
     assert feed != before[FEED_KEY]["body"]
+

@@ -15,8 +15,8 @@ from conftest import new_bucket
 from faultproxy import FaultProxy, header
 from s3server import FAKE_CREDENTIALS, MotoServer
 
-from pipeline.config import S3Settings
 from pipeline.errors import PublishError
+from pipeline.project.config import S3Settings
 from pipeline.storage import content_type_for, open_storage, sha256_file
 from pipeline.storage.s3 import PART_SIZE, S3Storage
 
@@ -265,7 +265,8 @@ def test_uploads_survive_slowdowns_and_dropped_connections(s3_server, aws_env, t
     data = os.urandom(MULTIPART_SIZE)
     path = write(tmp_path / "long.mp3", data)
     seen: list[int] = []
-    with FaultProxy(s3_server.port, fault_rate=0.3, seed=4) as proxy:
+    plan = {"PUT": ["503", None, "drop", None, None], "GET": ["drop", None]}
+    with FaultProxy(s3_server.port, plan=plan) as proxy:
         aws_env(proxy.endpoint)
         bucket = new_bucket(s3_server.endpoint)
         storage = S3Storage.from_uri(f"s3://{bucket}/p", S3Settings(max_attempts=10))

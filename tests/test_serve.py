@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import run_json
 
-from pipeline.publish import Session
 from pipeline.serve import make_server, parse_range
+from pipeline.session import Session
 
 
 @pytest.mark.parametrize("header, size, expected", [

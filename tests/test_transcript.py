@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers import REPO
 
-from pipeline import transcript as tr
-from pipeline.transcript import Cue
+from pipeline.feed import transcript as tr
+from pipeline.feed.transcript import Cue
 
 SRT = """1
 00:00:00,000 --> 00:00:02,500

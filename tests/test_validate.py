@@ -12,9 +12,9 @@ import pytest
 from helpers import run, run_json, set_key, tree
 from PIL import Image
 
-from pipeline import validate as v
-from pipeline.config import load_episode, load_feed
-from pipeline.transcript import Cue
+from pipeline.checks import rules
+from pipeline.feed.transcript import Cue
+from pipeline.project.config import load_episode, load_feed
 
 PUBLIC_FEED = "public/women-in-surgery.xml"
 ITEM = {"guid-1": "episodes/001/episode.toml", "guid-2": "episodes/002/episode.toml"}
@@ -26,15 +26,15 @@ def image(fmt: str = "JPEG", size: tuple[int, int] = (1400, 1400), mode: str = "
     return buf.getvalue()
 
 
-def messages(problems: list[v.Problem], level: str = "error") -> list[str]:
+def messages(problems: list[rules.Problem], level: str = "error") -> list[str]:
     return [f"{p.where}: {p.message}" for p in problems if p.level == level]
 
 
 # --- artwork ---------------------------------------------------------------------------------
 
 def test_good_artwork_passes():
-    assert v.check_artwork(image(), "show.jpg", "feed.toml: artwork") == []
-    assert v.check_artwork(image("PNG", (3000, 3000)), "show.png", "feed.toml: artwork") == []
+    assert rules.check_artwork(image(), "show.jpg", "feed.toml: artwork") == []
+    assert rules.check_artwork(image("PNG", (3000, 3000)), "show.png", "feed.toml: artwork") == []
 
 
 @pytest.mark.parametrize("data, name, expected", [
@@ -47,7 +47,7 @@ def test_good_artwork_passes():
     (b"not an image", "a.jpg", "not an image"),
 ])
 def test_bad_artwork_is_found(data, name, expected):
-    (msg,) = messages(v.check_artwork(data, name, "feed.toml: artwork"))
+    (msg,) = messages(rules.check_artwork(data, name, "feed.toml: artwork"))
     assert msg.startswith("feed.toml: artwork: ") and expected in msg
 
 
@@ -56,8 +56,8 @@ def test_bad_artwork_is_found(data, name, expected):
 def test_description_limit_counts_bytes_not_characters(project):
     feed = load_feed(project / "feeds/women-in-surgery.toml")
     art = image()
-    assert v.check_feed_config(feed.model_copy(update={"description": "é" * 2000}), art) == []
-    (msg,) = messages(v.check_feed_config(feed.model_copy(update={"description": "é" * 2001}),
+    assert rules.check_feed_config(feed.model_copy(update={"description": "é" * 2000}), art) == []
+    (msg,) = messages(rules.check_feed_config(feed.model_copy(update={"description": "é" * 2001}),
                                           art))
     assert "women-in-surgery.toml: description: description is 4002 bytes" in msg
 
@@ -65,13 +65,13 @@ def test_description_limit_counts_bytes_not_characters(project):
 def test_http_base_url_is_an_error(project):
     feed = load_feed(project / "feeds/women-in-surgery.toml")
     feed = feed.model_copy(update={"base_url": "http://media.example.org"})
-    (msg,) = messages(v.check_feed_config(feed, image()))
+    (msg,) = messages(rules.check_feed_config(feed, image()))
     assert "base_url: http://media.example.org is not https" in msg
 
 
 def _episode_problems(project: Path, duration_s: float, cues=None, **update) -> list[str]:
     ep = load_episode(project / "episodes/001-welcome")
-    return messages(v.check_episode_config(ep.model_copy(update=update), "notes", duration_s,
+    return messages(rules.check_episode_config(ep.model_copy(update=update), "notes", duration_s,
                                            cues, None))
 
 
@@ -81,13 +81,13 @@ def test_demo_episode_has_no_problems(project):
 
 def test_long_notes_are_shortened_with_a_warning(project):
     ep = load_episode(project / "episodes/001-welcome")
-    problems = v.check_episode_config(ep, "word " * 1000, 61.4, None, None)
+    problems = rules.check_episode_config(ep, "word " * 1000, 61.4, None, None)
     assert [(p.level, p.where.endswith("notes.md")) for p in problems] == [("warning", True)]
     assert "5000 bytes as plain text" in problems[0].message
 
 
 def test_description_is_cut_at_a_word_to_4000_bytes():
-    from pipeline.notes import to_description
+    from pipeline.feed.notes import to_description
 
     short = to_description("<p>Short notes.</p>")
     assert short == "Short notes."
@@ -130,9 +130,9 @@ def published_xml(tmp_path_factory) -> str:
     return _feed_xml(copy_project(tmp_path_factory.mktemp("validate") / "show"))
 
 
-def _rendered(xml: str) -> list[v.Problem]:
+def _rendered(xml: str) -> list[rules.Problem]:
     guid = ET.fromstring(xml).findtext("channel/item/guid")
-    return v.check_rendered(xml.encode(), "feed.toml", {guid: "ep.toml"})
+    return rules.check_rendered(xml.encode(), "feed.toml", {guid: "ep.toml"})
 
 
 def test_published_demo_feed_has_no_problems(published_xml):
@@ -201,19 +201,19 @@ def test_http_enclosure_is_found(published_xml):
 
 # --- the published objects -------------------------------------------------------------------
 
-def _objects(xml: str, **enclosure) -> dict[str, v.Stored]:
+def _objects(xml: str, **enclosure) -> dict[str, rules.Stored]:
     root = ET.fromstring(xml)
     enc = root.find("channel/item/enclosure")
-    objects = {n.get("url"): v.Stored(1, "application/json")
+    objects = {n.get("url"): rules.Stored(1, "application/json")
                for n in root.iter() if n.get("url") and n is not enc}
     real = {"size": int(enc.get("length")), "content_type": "audio/mpeg",
             "duration_s": 61.388}
-    objects[enc.get("url")] = v.Stored(**{**real, **enclosure})
+    objects[enc.get("url")] = rules.Stored(**{**real, **enclosure})
     return objects
 
 
 def _published(xml: str, objects: dict) -> list[str]:
-    return messages(v.check_published(xml.encode(), objects, "feed.toml", {}))
+    return messages(rules.check_published(xml.encode(), objects, "feed.toml", {}))
 
 
 def test_matching_objects_pass(published_xml):
@@ -235,7 +235,7 @@ def test_enclosure_that_disagrees_with_storage_is_found(published_xml, enclosure
 def test_missing_transcript_object_is_found(published_xml):
     objects = _objects(published_xml)
     vtt = next(u for u in objects if u.endswith(".vtt"))
-    objects[vtt] = v.Stored(None, None)
+    objects[vtt] = rules.Stored(None, None)
     assert _published(published_xml, objects) == [
         f"feed.toml: item 1: {vtt} is not in storage; run publish episode again"]
 
@@ -305,10 +305,10 @@ def test_malformed_transcript_is_a_config_error(project, episode_toml):
     assert json.dumps(proc.stderr).count("\\n") == 1
 
 
-def _with_file(xml: str, suffix: str, text: str) -> dict[str, v.Stored]:
+def _with_file(xml: str, suffix: str, text: str) -> dict[str, rules.Stored]:
     objects = _objects(xml)
     url = next(u for u in objects if u.endswith(suffix))
-    objects[url] = v.Stored(len(text), None, text=text)
+    objects[url] = rules.Stored(len(text), None, text=text)
     return objects
 
 
@@ -351,7 +351,7 @@ def test_intro_with_chapters_is_refused_until_times_can_shift(project, episode_t
 
 
 def test_bumper_clips_resolve_from_the_episode_or_the_feed(project, episode_toml):
-    from pipeline.config import ConfigError, episode_bumpers, load_episode, load_feed
+    from pipeline.project.config import ConfigError, episode_bumpers, load_episode, load_feed
 
     feed = load_feed(project / "feeds/women-in-surgery.toml")
     (episode_toml.parent / "ident.opus").write_bytes(b"x")

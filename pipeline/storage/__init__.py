@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import PublishError
 
 if TYPE_CHECKING:
-    from ..config import S3Settings
+    from ..project.config import S3Settings
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",

@@ -35,9 +35,9 @@ from botocore.exceptions import (
 from s3transfer.exceptions import RetriesExceededError
 from s3transfer.subscribers import BaseSubscriber
 
-from ..config import S3Settings
 from ..errors import PublishError
 from ..faults import crashpoint
+from ..project.config import S3Settings
 from . import ObjectInfo, Progress, Storage, key_parts, sha256_file
 
 MIB = 1 << 20

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from .errors import PublishError
+from ..errors import PublishError
 
 UNKNOWN_SIZES = {0, 0xFFFFFFFF}  # streamed WAVs leave the size open
 

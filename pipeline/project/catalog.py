@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import ConfigError
 from .config import EpisodeConfig, FeedConfig, load_episode, load_feed
-from .errors import ConfigError
 
 
 class Catalog:

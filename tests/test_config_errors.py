@@ -109,3 +109,4 @@ def test_ffmpeg_override_that_does_not_exist(project):
     assert proc.stderr.count("\n") == 1 and "PUBLISH_FFMPEG" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert tree(project / "public") == before
+

@@ -7,12 +7,12 @@ from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator
 
-from . import __version__
-from .config import FeedConfig, public_url
-from .feedext.itunes import ItunesEntry, ItunesFeed
-from .feedext.podcast import PodcastEntry, PodcastFeed
-from .feedext.psc import PscEntry, PscFeed
-from .manifest import EpisodeRecord, FeedRecord, Manifest
+from .. import __version__
+from ..manifest import EpisodeRecord, FeedRecord, Manifest
+from ..project.config import FeedConfig, public_url
+from .ext.itunes import ItunesEntry, ItunesFeed
+from .ext.podcast import PodcastEntry, PodcastFeed
+from .ext.psc import PscEntry, PscFeed
 from .transcript import FORMATS as TRANSCRIPT_FORMATS
 
 AUDIO_TYPE = "audio/mpeg"
@@ -27,7 +27,7 @@ def visible_episodes(manifest: Manifest, now: datetime,
     return sorted(eps, key=lambda e: (e.published, e.number), reverse=True)
 
 
-def render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
+def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     """RSS 2.0 with the itunes, podcast, atom and content namespaces.
 
     lastBuildDate is the newest change among the listed episodes, not the clock, so that

@@ -6,14 +6,14 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import feed as feedmod
-from . import ffmpeg, notes
-from . import transcript as transcriptmod
-from .config import EpisodeConfig, FeedConfig, episode_audio, public_url
-from .manifest import Manifest
-from .publish import Session
-from .storage import content_type_for
-from .validate import (
+from ..audio import ffmpeg
+from ..feed import notes, transcript
+from ..feed.render import render_feed
+from ..manifest import MANIFEST_KEY, Manifest
+from ..project.config import EpisodeConfig, FeedConfig, episode_audio, public_url
+from ..session import Session
+from ..storage import content_type_for
+from .rules import (
     LINKED_FILES,
     NS,
     Problem,
@@ -43,7 +43,7 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
             problems.append(warning(at(ep.folder / "episode.toml", "audio"),
                                     "ffmpeg cannot tell the recording's duration, so chapters, "
                                     "transcript and soundbites were not checked against it"))
-        cues = transcriptmod.read(ep.file(ep.transcript)) if ep.transcript else None
+        cues = transcript.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         problems += check_episode_config(ep, description, duration, cues, artwork)
         problems += check_timeline(ep, episode_audio(s.feed, ep))
@@ -60,7 +60,7 @@ def validate_feed(s: Session) -> list[Problem]:
     manifest = s.read_manifest()
     where = _item_where(s, manifest)
     if feed.name in manifest.feeds:
-        problems += check_rendered(feedmod.render(feed, manifest, s.now), str(feed.path), where)
+        problems += check_rendered(render_feed(feed, manifest, s.now), str(feed.path), where)
     published = s.storage.get_bytes(feed.feed_key)
     if published is None:
         problems.append(warning(str(feed.path), f"{feed.feed_key} is not in storage yet: "
@@ -79,7 +79,7 @@ def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
     for slug, rec in manifest.episodes.items():
         folder = folders.get(slug)
         where[rec.guid] = (str(folder / "episode.toml") if folder
-                           else at(s.storage.location("manifest.json"), f"episodes.{slug}"))
+                           else at(s.storage.location(MANIFEST_KEY), f"episodes.{slug}"))
     return where
 
 

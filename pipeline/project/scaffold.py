@@ -8,10 +8,10 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import PublishError
 from .catalog import Catalog
-from .errors import PublishError
 
-TEMPLATE = '''# Every key is documented in README.md ("Episode keys").
+TEMPLATE = '''# Every key is documented in docs/configuration.md ("Episode keys").
 title = {title}
 number = {number}
 published = {published}

@@ -18,10 +18,10 @@ from pydantic import (
     model_validator,
 )
 
-from . import chapters as chaptersmod
-from . import transcript as transcriptmod
-from .errors import ConfigError
-from .timecode import parse_timestamp
+from ..errors import ConfigError
+from ..feed import chapters, transcript
+from ..feed.notes import XML_UNSAFE
+from ..feed.timecode import parse_timestamp
 
 
 class Strict(BaseModel):
@@ -36,8 +36,6 @@ class Strict(BaseModel):
         return v
 
 
-# XML 1.0 cannot carry these at all; a feed containing one would not parse anywhere.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _one_line(v: str) -> str:
@@ -53,7 +51,7 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 
 def _check_text(v: object) -> None:
     if isinstance(v, str):
-        m = _FORBIDDEN.search(v)
+        m = XML_UNSAFE.search(v)
         if m:
             raise ValueError(f"contains the control character U+{ord(m.group()):04X}, "
                              "which a feed cannot carry")
@@ -92,9 +90,12 @@ class CacheSettings(Strict):
     feed_s: int = Field(300, ge=0)
 
 
+Role = Literal["host", "guest", "co-host", "producer", "editor"]
+
+
 class Person(Strict):
     name: OneLine = Field(min_length=1)
-    role: Literal["host", "guest", "co-host", "producer", "editor"] = "guest"
+    role: Role = "guest"
     href: str | None = Field(None, pattern=r"^https?://")
     img: str | None = Field(None, pattern=r"^https?://")
 
@@ -102,7 +103,7 @@ class Person(Strict):
 class ShowPerson(Person):
     """A person of the whole show (channel level): a host unless the role says otherwise."""
 
-    role: Literal["host", "guest", "co-host", "producer", "editor"] = "host"
+    role: Role = "host"
 
 
 class Funding(Strict):
@@ -314,7 +315,7 @@ class EpisodeConfig(Strict):
             raise ValueError("give either notes or notes_file, not both")
         if self.chapters and self.chapters_file is not None:
             raise ValueError("give either chapters or chapters_file, not both")
-        chaptersmod.check_starts([c.start_s for c in self.chapters])
+        chapters.check_starts([c.start_s for c in self.chapters])
         return self
 
     def file(self, rel: Path) -> Path:
@@ -392,8 +393,8 @@ def load_episode(folder: Path) -> EpisodeConfig:
             raise ConfigError(f"file not found: {ep.file(rel)}", where=path, field=field)
     if ep.transcript is not None:
         try:
-            transcriptmod.read(ep.file(ep.transcript))
-        except transcriptmod.TranscriptError as exc:
+            transcript.read(ep.file(ep.transcript))
+        except transcript.TranscriptError as exc:
             raise ConfigError(str(exc), where=ep.file(ep.transcript), field="transcript") from None
     if ep.chapters_file is not None:
         ep = ep.model_copy(update={"chapters": _chapters_from_file(ep, path)})
@@ -404,13 +405,13 @@ def _chapters_from_file(ep: EpisodeConfig, toml: Path) -> list[Chapter]:
     """The file's chapters, validated exactly like [[chapters]] tables in episode.toml."""
     source = ep.file(ep.chapters_file)
     try:
-        chapters = [Chapter.model_validate(c) for c in chaptersmod.read(source)]
-        chaptersmod.check_starts([c.start_s for c in chapters])
+        parsed = [Chapter.model_validate(c) for c in chapters.read(source)]
+        chapters.check_starts([c.start_s for c in parsed])
     except ValidationError as exc:
         raise _first_error(source, exc) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(str(exc), where=source, field="chapters_file") from None
-    return chapters
+    return parsed
 
 
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")

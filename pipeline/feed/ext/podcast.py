@@ -9,7 +9,15 @@ from . import NamespaceEntryExtension, NamespaceExtension, el
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
 
-class PodcastFeed(NamespaceExtension):
+class _Persons:
+    """`podcast:person`, the same on the channel and on an item."""
+
+    def person(self, name: str, role: str, href: str | None = None,
+               img: str | None = None) -> None:
+        self.add("person", name, {"role": role, "href": href, "img": img})
+
+
+class PodcastFeed(_Persons, NamespaceExtension):
     prefix, uri = "podcast", PODCAST_NS
 
     def guid(self, value: str) -> None:
@@ -17,10 +25,6 @@ class PodcastFeed(NamespaceExtension):
 
     def locked(self, locked: bool, owner: str | None) -> None:
         self.add("locked", "yes" if locked else "no", {"owner": owner})
-
-    def person(self, name: str, role: str, href: str | None = None,
-               img: str | None = None) -> None:
-        self.add("person", name, {"role": role, "href": href, "img": img})
 
     def medium(self, value: str) -> None:
         self.add("medium", value)
@@ -40,7 +44,7 @@ class PodcastFeed(NamespaceExtension):
                                     "type": mime, "season": season})
 
 
-class PodcastEntry(NamespaceEntryExtension):
+class PodcastEntry(_Persons, NamespaceEntryExtension):
     prefix, uri = "podcast", PODCAST_NS
 
     def season(self, number: int) -> None:
@@ -48,10 +52,6 @@ class PodcastEntry(NamespaceEntryExtension):
 
     def episode(self, number: int) -> None:
         self.add("episode", str(number))
-
-    def person(self, name: str, role: str, href: str | None = None,
-               img: str | None = None) -> None:
-        self.add("person", name, {"role": role, "href": href, "img": img})
 
     def chapters(self, url: str) -> None:
         self.add("chapters", attrs={"url": url, "type": "application/json+chapters"})

@@ -13,12 +13,14 @@ ALLOWED_TAGS = {"p", "br", "a", "ul", "ol", "li", "em", "strong", "b", "i", "blo
                 "code", "h3", "h4"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Control characters XML 1.0 cannot carry at all (a feed with one parses nowhere), and DEL,
+# which it discourages; one definition for the config (which refuses them) and the notes.
+XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def strip_control(text: str) -> str:
-    """Characters that XML 1.0 cannot carry at all."""
-    return _CONTROL.sub("", text)
+    """Notes may come from word processors: drop what XML cannot carry rather than refuse."""
+    return XML_UNSAFE.sub("", text)
 
 
 def to_html(notes_md: str) -> str:

@@ -11,15 +11,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Literal
 
-from .chapters import check_starts
-from .chapters import parse_json as parse_chapters_json
-from .config import AudioSettings, EpisodeConfig, FeedConfig
-from .feedext.itunes import ITUNES_NS
-from .feedext.podcast import PODCAST_NS
-from .notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
-from .transcript import Cue, TranscriptError, parse_srt, parse_vtt
-from .transcript import check as check_cues
-from .transcript import parse_json as parse_transcript_json
+from ..feed.chapters import check_starts
+from ..feed.chapters import parse_json as parse_chapters_json
+from ..feed.ext.itunes import ITUNES_NS
+from ..feed.ext.podcast import PODCAST_NS
+from ..feed.notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
+from ..feed.transcript import Cue, TranscriptError, parse_srt, parse_vtt
+from ..feed.transcript import check as check_cues
+from ..feed.transcript import parse_json as parse_transcript_json
+from ..project.config import AudioSettings, EpisodeConfig, FeedConfig
 
 ARTWORK_PX = (1400, 3000)
 ARTWORK_FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}

@@ -1,4 +1,7 @@
-"""Find ffmpeg and run it in one place, so every failure carries the command's stderr tail."""
+"""Find ffmpeg and run it in one place, so every failure carries the command's stderr tail.
+
+Also the plumbing of its raw-audio pipes: float frames in and out, and threads that drain a
+pipe into several readers, so the mastering chain never deals with bytes."""
 
 from __future__ import annotations
 
@@ -13,10 +16,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from .errors import PublishError
+import numpy as np
+
+from ..errors import PublishError
 
 ENV_VAR = "PUBLISH_FFMPEG"
+CHUNK_FRAMES = 1 << 16
 STDERR_TAIL_LINES = 8
 
 
@@ -211,3 +218,76 @@ def probe_duration(exe: str, path: Path) -> float | None:
 
 
 ProgressFn = Callable[[float], None]
+
+
+def decode_args(exe: str, src: Path | str, rate: int, channels: int,
+                fmt: str | None = None) -> list[str]:
+    """Decode to float frames in the feed's rate and channels: what we measure is what we encode."""
+    demux = ["-f", fmt] if fmt else []
+    return [*base_args(exe), *demux, "-i", str(src), "-vn", "-map", "0:a:0",
+            "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"]
+
+
+def mp3_encode_args(exe: str, rate: int, channels: int, bitrate_kbps: int) -> list[str]:
+    """Float frames on stdin to a CBR MP3 on stdout, with no tags (they are written later)."""
+    return [*base_args(exe), "-f", "f32le", "-ac", str(channels),
+            "-ar", str(rate), "-i", "-", "-map_metadata", "-1",
+            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-id3v2_version", "0",
+            "-write_xing", "1", "-f", "mp3", "-"]
+
+
+def chunks(stream: BinaryIO, channels: int) -> Iterator[np.ndarray]:
+    """Float frames (frames x channels) read from a raw f32le pipe, CHUNK_FRAMES at a time."""
+    size = CHUNK_FRAMES * channels * 4
+    while data := stream.read(size):
+        yield frames(data, channels)
+
+
+def frames(data: bytes, channels: int) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float32)[:len(data) // 4 // channels * channels] \
+        .reshape(-1, channels)
+
+
+def close_quietly(stream: BinaryIO) -> None:
+    try:
+        stream.close()
+    except BrokenPipeError:
+        pass  # the process died; its context reports why
+
+
+def _closed(sink: Callable[[bytes], object]) -> bool:
+    """Whether a sink is the write method of a stream that is already closed."""
+    return bool(getattr(getattr(sink, "__self__", None), "closed", False))
+
+
+class Drain(threading.Thread):
+    """Copy a pipe into sinks on a thread. A sink whose pipe broke or closed is dropped but the
+    pipe is still drained: a stalled reader would stall ffmpeg, and with it the whole chain.
+    Any other failure of a sink (disk full, a bug in a reader) is raised afterwards; a dead
+    ffmpeg is reported by its own context."""
+
+    def __init__(self, stream: BinaryIO, sinks: list[Callable[[bytes], object]],
+                 close: BinaryIO | None = None, size: int = 1 << 16):
+        super().__init__(daemon=True)
+        self.stream, self.sinks, self.close, self.size = stream, sinks, close, size
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        live = list(self.sinks)
+        for block in iter(lambda: self.stream.read(self.size), b""):
+            for sink in list(live):
+                try:
+                    sink(block)
+                except BrokenPipeError:
+                    live.remove(sink)
+                except Exception as exc:  # noqa: BLE001 - re-raised on the main thread
+                    live.remove(sink)
+                    if not (isinstance(exc, ValueError) and _closed(sink)):
+                        self.error = self.error or exc
+        if self.close is not None:
+            close_quietly(self.close)
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error

@@ -30,7 +30,7 @@ from mutagen.id3 import (
 )
 from mutagen.id3 import error as ID3Error
 
-from .errors import PublishError
+from ..errors import PublishError
 
 UTF16 = 1  # ID3v2.3 knows Latin-1 and UTF-16 only; UTF-16 carries any title
 

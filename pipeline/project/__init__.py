@@ -1,0 +1,1 @@
+"""The project on disk: feed and episode configs (validated models), the catalogue, scaffolding."""

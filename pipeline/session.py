@@ -1,0 +1,149 @@
+"""The storage session of one command run, and the one order storage is ever written in.
+
+Media first, manifest next, feeds last: every object is written before anything that points
+at it, so a crash at any step leaves the public feed pointing only at complete objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .audio import ffmpeg
+from .faults import crashpoint
+from .feed.render import render_feed
+from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
+from .project.catalog import Catalog
+from .project.config import FeedConfig
+from .storage import Storage, content_type_for, open_storage, sha256_file
+
+# A progress factory: (label, total) -> context manager yielding an update(increment) function.
+ProgressFactory = Callable[[str, float], AbstractContextManager[Callable[[float], None]]]
+
+
+@contextmanager
+def no_progress(label: str, total: float) -> Iterator[Callable[[float], None]]:
+    yield lambda n: None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A local file that must be in storage under a key before anything refers to it."""
+
+    key: str
+    path: Path
+    sha256: str
+    cache_control: str
+
+    def stored(self) -> StoredObject:
+        return StoredObject(key=self.key, bytes=self.path.stat().st_size, sha256=self.sha256)
+
+
+@dataclass
+class Session:
+    """What one command run works with: the catalogue, one storage, the clock, the UI hooks."""
+
+    catalog: Catalog
+    feed: FeedConfig
+    storage: Storage
+    now: datetime
+    progress: ProgressFactory = no_progress
+    log: Callable[[str], None] = lambda msg: None
+    dry_run: bool = False
+    lock_wait_s: float = float(os.environ.get("PUBLISH_LOCK_WAIT_S", "300"))
+    uploaded_bytes: int = 0
+    actions: list[str] = field(default_factory=list)
+    _exe: str | None = None
+
+    @classmethod
+    def open(cls, root: Path, feed_name: str | None, storage_uri: str | None, now: datetime,
+             **hooks) -> Session:
+        catalog = Catalog(root)
+        feed = catalog.feed(feed_name)
+        storage = open_storage(storage_uri or feed.storage, catalog.root, feed.s3)
+        return cls(catalog=catalog, feed=feed, storage=storage, now=now, **hooks)
+
+    @property
+    def exe(self) -> str:
+        if self._exe is None:
+            self._exe = ffmpeg.find_ffmpeg(self.feed.ffmpeg)
+        return self._exe
+
+    def media_cache(self) -> str:
+        return f"public, max-age={self.feed.cache.media_s}, immutable"
+
+    def short_cache(self) -> str:
+        return f"public, max-age={self.feed.cache.feed_s}"
+
+    def upload(self, up: Upload) -> None:
+        """Upload unless the storage already holds exactly these bytes under that key."""
+        info = self.storage.head(up.key)
+        size = up.path.stat().st_size
+        if info is not None and info.size == size and info.sha256 == up.sha256:
+            return
+        self.actions.append(f"upload {up.key} ({size} bytes)")
+        if self.dry_run:
+            return
+        with self.progress(f"Uploading {Path(up.key).name}", size) as update:
+            self.storage.put_file(up.key, up.path, sha256=up.sha256,
+                                  content_type=content_type_for(up.key),
+                                  cache_control=up.cache_control, progress=update)
+        self.uploaded_bytes += size
+
+    def write_small(self, key: str, data: bytes) -> bool:
+        """Small objects (manifest, feed): compared by content, written atomically."""
+        if self.storage.get_bytes(key) == data:
+            return False
+        self.actions.append(f"write {key} ({len(data)} bytes)")
+        if not self.dry_run:
+            self.storage.put_bytes(key, data, content_type=content_type_for(key),
+                                   cache_control=self.short_cache())
+            self.uploaded_bytes += len(data)
+        return True
+
+    def read_manifest(self) -> Manifest:
+        return parse_manifest(self.storage.get_bytes(MANIFEST_KEY),
+                        where=self.storage.location(MANIFEST_KEY))
+
+    def sibling_feeds(self) -> list[FeedConfig]:
+        """Every feed that lives in the same storage (and so shares the manifest)."""
+        feeds = [f for f in self.catalog.feeds() if f.storage == self.feed.storage]
+        return feeds or [self.feed]
+
+    def commit(self, update: Callable[[Manifest], Manifest],
+               uploads: list[Upload]) -> list[dict]:
+        """Media first, manifest next, feeds last: the one order storage is ever written in.
+
+        Under the storage's lock the manifest is read again and `update` applied to it, so two
+        runs publishing different episodes both land instead of the last one winning.
+        """
+        lock = nullcontext() if self.dry_run else self.storage.lock(self.lock_wait_s)
+        with lock:
+            manifest = update(self.read_manifest())
+            for up in uploads:
+                crashpoint(f"upload:{Path(up.key).suffix}")
+                self.upload(up)
+                crashpoint(f"uploaded:{Path(up.key).suffix}")
+            self.write_small(MANIFEST_KEY, manifest.to_bytes())
+            crashpoint("manifest-written")
+            results = []
+            for feed in self.sibling_feeds():
+                xml = render_feed(feed, manifest, self.now)
+                changed = self.write_small(feed.feed_key, xml)
+                results.append({"name": feed.name, "url": feed.feed_url,
+                                "location": self.storage.location(feed.feed_key),
+                                "changed": changed})
+            crashpoint("feeds-written")
+        return results
+
+
+def addressed(folder: str, stem: str, path: Path, cache_control: str,
+              suffix: str | None = None) -> Upload:
+    """Content-addressed keys: new bytes get a new name, so a CDN never serves a stale file."""
+    sha = sha256_file(path)
+    return Upload(f"{folder}/{stem}-{sha[:12]}{suffix or path.suffix.lower()}", path, sha,
+                  cache_control)
