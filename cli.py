@@ -82,6 +82,8 @@ class PublishGroup(click.Group):
             return super().invoke(ctx)
         except PublishError as exc:
             click.secho(f"publish: error: {exc}", err=True, fg="red")
+            if exc.detail and ctx.meta.get("verbose"):
+                click.echo(f"  detail: {exc.detail}", err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:
             if exc.errno not in DISK_FULL:
@@ -95,11 +97,14 @@ class PublishGroup(click.Group):
 @click.option("-C", "--project", type=click.Path(file_okay=False, path_type=Path),
               default=".", envvar="PUBLISH_PROJECT", show_default=True,
               help="The project folder (with episodes/ and feeds/).")
+@click.option("-v", "--verbose", is_flag=True, envvar="PUBLISH_VERBOSE",
+              help="On an error, also show what the failing tool (ffmpeg) said.")
 @click.version_option(package_name="publish")
 @click.pass_context
-def cli(ctx: click.Context, project: Path) -> None:
+def cli(ctx: click.Context, project: Path, verbose: bool) -> None:
     """Master, tag and publish podcast episodes, and keep their feeds right."""
     ctx.obj = project.resolve()
+    ctx.meta["verbose"] = verbose
 
 
 @cli.command("episode")
@@ -166,13 +171,16 @@ def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, s
 
 @cli.command("validate")
 @click.argument("feed_name", metavar="[FEED]", required=False)
+@click.option("--deep", is_flag=True,
+              help="Also download every published MP3 and measure its duration.")
 @storage_option
 @json_option
-def validate_command(feed_name: str | None, storage: str | None, as_json: bool) -> None:
+def validate_command(feed_name: str | None, deep: bool, storage: str | None,
+                     as_json: bool) -> None:
     """Check the feed's files, the feed as rebuilt now, and the published feed and objects."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
-    problems = gather.validate_feed(s)
+    problems = gather.validate_feed(s, deep=deep)
     errors = [p for p in problems if p.level == "error"]
     warnings = [p for p in problems if p.level == "warning"]
     out.result({"feed": s.feed.name, "errors": [vars(p) for p in errors],

@@ -8,16 +8,19 @@ from pathlib import Path
 class PublishError(Exception):
     """A failure the user can fix: bad input, missing file, unreachable storage.
 
-    `where` names the file (and `field` the key inside it) so the message points at the fix.
+    `where` names the file (and `field` the key inside it) so the message points at the fix;
+    `detail` is what a tool said (ffmpeg's own lines), shown only with `publish --verbose`.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str, where: str | Path | None = None, field: str | None = None):
+    def __init__(self, message: str, where: str | Path | None = None, field: str | None = None,
+                 detail: str | None = None):
         super().__init__(message)
         self.message = message
         self.where = str(where) if where is not None else None
         self.field = field
+        self.detail = detail
 
     def __str__(self) -> str:
         parts = [p for p in (self.where, self.field) if p]

@@ -6,7 +6,6 @@ at it, so a crash at any step leaves the public feed pointing only at complete o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .audio import ffmpeg
+from .env import env_float
 from .faults import crashpoint
 from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
@@ -54,7 +54,7 @@ class Session:
     progress: ProgressFactory = no_progress
     log: Callable[[str], None] = lambda msg: None
     dry_run: bool = False
-    lock_wait_s: float = float(os.environ.get("PUBLISH_LOCK_WAIT_S", "300"))
+    lock_wait_s: float | None = None  # None: $PUBLISH_LOCK_WAIT_S, else 300 s
     uploaded_bytes: int = 0
     actions: list[str] = field(default_factory=list)
     _exe: str | None = None
@@ -121,7 +121,9 @@ class Session:
         Under the storage's lock the manifest is read again and `update` applied to it, so two
         runs publishing different episodes both land instead of the last one winning.
         """
-        lock = nullcontext() if self.dry_run else self.storage.lock(self.lock_wait_s)
+        wait_s = self.lock_wait_s if self.lock_wait_s is not None \
+            else env_float("PUBLISH_LOCK_WAIT_S", 300.0)
+        lock = nullcontext() if self.dry_run else self.storage.lock(wait_s)
         with lock:
             manifest = update(self.read_manifest())
             for up in uploads:

@@ -110,3 +110,38 @@ def test_ffmpeg_override_that_does_not_exist(project):
     assert "Traceback" not in proc.stderr
     assert tree(project / "public") == before
 
+
+@pytest.mark.parametrize("table, key, value", [
+    ("soundbites", "start", '"nan"'),
+    ("soundbites", "start", "nan"),
+    ("soundbites", "duration", "inf"),
+    ("chapters", "start", '"1:-30"'),
+    ("chapters", "start", '"inf"'),
+    ("bumpers", "start", '"inf"'),
+    ("bumpers", "start", "-inf"),
+])
+def test_times_that_are_not_finite_or_have_negative_parts_are_refused(project, episode_toml,
+                                                                      table, key, value):
+    """A time must be a finite, non-negative number of seconds, written with no negative part:
+    `nan` would be published as startTime="nan", `inf` would crash the mastering."""
+    text = episode_toml.read_text()
+    if table == "bumpers":
+        shutil.copyfile(episode_toml.parent / "recording.opus", episode_toml.parent / "b.opus")
+        text += f'\n[[bumpers]]\nstart = {value}\nclip = "b.opus"\n'
+    else:
+        head, sep, tail = text.partition(f"[[{table}]]\n")
+        lines = tail.splitlines(keepends=True)
+        lines = [f"{key} = {value}\n" if ln.startswith(f"{key} =") else ln for ln in lines]
+        text = head + sep + "".join(lines)
+    episode_toml.write_text(text)
+    _fails_cleanly(project, "episode.toml", table, key)
+
+
+@pytest.mark.parametrize("name", ["PUBLISH_LOCK_WAIT_S", "PUBLISH_FFMPEG_STALL_S"])
+def test_bad_environment_value_is_one_line_naming_it_and_help_still_works(project, name):
+    env = {name: "five minutes"}
+    assert run(project, "--help", env=env).returncode == 0
+    proc = run(project, "episode", "1", env=env, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert name in line and "five minutes" in line

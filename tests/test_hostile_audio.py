@@ -74,7 +74,8 @@ def _tiny(d: Path) -> Path:
 
 
 @pytest.mark.parametrize(("make", "words"), [
-    (_empty, "empty"), (_random, "ffmpeg"), (_truncated, "truncated"),
+    (_empty, "empty"), (_random, "not an audio file ffmpeg can decode: no audio stream"),
+    (_truncated, "truncated"),
     (_silent, "silent"), (_tiny, "too short")])
 def test_bad_recordings_are_refused_cleanly(tmp_path, make, words):
     src = make(tmp_path)
@@ -85,6 +86,18 @@ def test_bad_recordings_are_refused_cleanly(tmp_path, make, words):
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert src.name in lines[0] and words in lines[0], lines[0]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == []
+
+
+def test_random_bytes_say_what_they_are_and_ffmpeg_details_wait_for_verbose(tmp_path):
+    src = _random(tmp_path)
+    quiet = master(src, tmp_path / "out.mp3")
+    assert "graph" not in quiet.stderr and "@ 0x" not in quiet.stderr  # no ffmpeg internals
+    loud = subprocess.run([*PUBLISH, "--verbose", "master", str(src), "-o",
+                           str(tmp_path / "out.mp3")], capture_output=True, text=True,
+                          timeout=600, check=False)
+    first, detail = loud.stderr.strip().splitlines()
+    assert first == quiet.stderr.strip()
+    assert detail.startswith("  detail: ") and "mp3" in detail  # what ffmpeg itself said
 
 
 def test_bad_recording_publishes_nothing(project, episode_toml):

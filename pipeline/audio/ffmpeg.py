@@ -15,11 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from ..env import env_float
 from ..errors import PublishError
 
 ENV_VAR = "PUBLISH_FFMPEG"
@@ -102,7 +104,7 @@ class Supervised:
     def __init__(self, args: Sequence[str], what: str, where: str | Path | None,
                  stdin: int | None, stdout: int | None, keep_lines: int = 200):
         self.what, self.where = what, where
-        self.stall_s = float(os.environ.get(STALL_ENV, DEFAULT_STALL_S))
+        self.stall_s = env_float(STALL_ENV, DEFAULT_STALL_S, minimum=0.1)
         self.lines: deque[str] = deque(maxlen=keep_lines)
         self.stalled = False
         self.last = time.monotonic()
@@ -200,21 +202,42 @@ def pipe(args: Sequence[str], what: str, where: str | Path | None = None,
 
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_AUDIO_STREAM = re.compile(r"Stream #\d+:\d+.*: Audio: (?P<codec>.*)")
 
 
-def probe_duration(exe: str, path: Path) -> float | None:
-    """Container duration from `ffmpeg -i` (no ffprobe needed); None when unknown."""
-    sup = Supervised([exe, "-hide_banner", "-nostdin", "-i", str(path)], "reading the duration",
+@dataclass(frozen=True)
+class Probe:
+    """What `ffmpeg -i` says of a file: its duration, and why it is not audio when it is not."""
+
+    duration_s: float | None
+    problem: str | None  # in words for the producer; ffmpeg's own lines are in `detail`
+    detail: str
+
+
+def probe(exe: str, path: Path) -> Probe:
+    """Read the file's header with `ffmpeg -i` (no ffprobe needed). A problem is named only
+    when ffmpeg says so plainly; anything else is left to the decoder to report."""
+    sup = Supervised([exe, "-hide_banner", "-nostdin", "-i", str(path)], "reading the header",
                      path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
         sup.finish()
     except FFmpegError:
         pass  # `ffmpeg -i` alone always "fails" (no output given); the header is what we want
-    m = _DURATION.search("\n".join(sup.lines))
-    if not m:
-        return None
-    h, mnt, s = m.groups()
-    return int(h) * 3600 + int(mnt) * 60 + float(s)
+    text = "\n".join(sup.lines)
+    m = _DURATION.search(text)
+    duration = None
+    if m:
+        h, mnt, s = m.groups()
+        duration = int(h) * 3600 + int(mnt) * 60 + float(s)
+    problem = None
+    streams = [s.group("codec") for s in _AUDIO_STREAM.finditer(text)]
+    if "Invalid data found when processing input" in text:
+        problem = "its contents are not a format ffmpeg reads (invalid data)"
+    elif "Input #0" in text and not streams:
+        problem = "no audio stream found"
+    elif streams and all(" 0 channels" in s for s in streams):
+        problem = "no audio stream found (the one it claims has no channels)"
+    return Probe(duration, problem, _tail(list(sup.lines)))
 
 
 ProgressFn = Callable[[float], None]

@@ -98,7 +98,11 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
 
 def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
             progress: ffmpeg.ProgressFn, bumpers: Sequence[tuple[float, Path]] = ()) -> MasterReport:
-    total_s = ffmpeg.probe_duration(exe, src) or 0.0
+    header = ffmpeg.probe(exe, src)
+    if header.problem:
+        raise PublishError(f"not an audio file ffmpeg can decode: {header.problem}", where=src,
+                           detail=header.detail)
+    total_s = header.duration_s or 0.0
     source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
         raise PublishError("no audio could be decoded (empty or truncated file?)", where=src)

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import math
+import re
+
+# Digits only: float() would also take "nan", "inf", "-30" and "1e3" inside a time.
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
 
 def parse_timestamp(v: str | float) -> float:
-    """Seconds from 93.5, "01:33.5" or "00:01:33.500"."""
+    """Seconds from 93.5, "01:33.5" or "00:01:33.500": finite, never negative, and below 60 in
+    every part but the first."""
     if isinstance(v, (int, float)):
+        if not math.isfinite(v):
+            raise ValueError(f"{v!r} is not a time: it must be a finite number of seconds")
         if v < 0:
             raise ValueError("must not be negative")
         return float(v)
     parts = v.strip().split(":")
-    try:
-        if not 1 <= len(parts) <= 3:
-            raise ValueError
-        seconds = 0.0
-        for p in parts:
-            seconds = seconds * 60 + float(p)
-    except ValueError:
-        raise ValueError(f"{v!r} is not a time (HH:MM:SS, MM:SS or seconds)") from None
-    if seconds < 0:
-        raise ValueError("must not be negative")
+    if not 1 <= len(parts) <= 3 or not all(_NUMBER.fullmatch(p) for p in parts) \
+            or any(float(p) >= 60 for p in parts[1:]):
+        raise ValueError(f"{v!r} is not a time (HH:MM:SS, MM:SS or seconds)")
+    seconds = 0.0
+    for p in parts:
+        seconds = seconds * 60 + float(p)
     return seconds
 
 

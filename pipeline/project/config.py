@@ -27,7 +27,8 @@ from ..feed.timecode import parse_timestamp
 class Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf are no loudness, duration or time: refused like any other bad value.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*")
     @classmethod
@@ -292,7 +293,11 @@ class EpisodeConfig(Strict):
     soundbites: list[Soundbite] = []
     block: bool = False
     persons: list[Person] = []
-    guid: str | None = Field(None, min_length=1, description="only for episodes migrated from another host")
+    guid: str | None = Field(None, min_length=1,
+                             description="only for episodes migrated from another host")
+    renamed_from: str | None = Field(
+        None, min_length=1, description="the slug this episode was published under before its "
+                                        "folder was renamed: it keeps that GUID")
     bumpers: list[Bumper] = []
     intro: Path | Literal[False] | None = Field(
         None, description="this episode's intro instead of the feed's; false for none")
