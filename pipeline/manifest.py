@@ -105,8 +105,10 @@ class Manifest(Record):
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True,
                           ensure_ascii=False).encode("utf-8") + b"\n"
 
-    def with_episode(self, record: EpisodeRecord) -> Manifest:
-        return self.model_copy(update={"episodes": {**self.episodes, record.slug: record}})
+    def with_episode(self, record: EpisodeRecord, replacing: str | None = None) -> Manifest:
+        """The manifest with this record; `replacing` drops the record of a former slug."""
+        episodes = {slug: r for slug, r in self.episodes.items() if slug != replacing}
+        return self.model_copy(update={"episodes": {**episodes, record.slug: record}})
 
     def with_feed(self, name: str, record: FeedRecord) -> Manifest:
         return self.model_copy(update={"feeds": {**self.feeds, name: record}})

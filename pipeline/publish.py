@@ -10,13 +10,13 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from .audio import master
 from .audio.id3 import ChapterMark, TagData, write_tags
-from .errors import PublishError
+from .errors import ConfigError, PublishError
 from .faults import crashpoint
 from .feed import chapters, notes, transcript
 from .manifest import (
@@ -33,7 +33,7 @@ from .manifest import (
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
 from .session import Session, Upload, addressed
-from .storage import content_type_for, sha256_file
+from .storage import IntegrityError, content_type_for, sha256_file
 
 PERMILLE = 1000
 
@@ -110,9 +110,10 @@ class EpisodePlan:
 
 
 def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePlan:
-    """Encode when the audio or its settings changed, re-tag when only metadata did."""
+    """Encode when the audio or its settings changed, or when the published MP3 is missing or
+    damaged (so a re-run is never a dead end); re-tag when only metadata did."""
     show_guid = manifest.feeds[s.feed.name].podcast_guid
-    existing = manifest.episodes.get(ep.slug)
+    existing = _published_as(s, ep, manifest)
     guid = existing.guid if existing else (ep.guid or episode_guid(show_guid, ep.slug))
     notes_html = notes.to_html(ep.notes_markdown())
     description = notes.to_description(notes_html)
@@ -126,16 +127,40 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePl
                              "engine": master.ENGINE_VERSION})
     known = existing.audio if existing else None
     action: AudioAction = "encode"
-    if known is not None and known.audio_fingerprint == audio_fp:
+    if known is not None and known.audio_fingerprint == audio_fp and _intact(s, known):
         # Tags depend on the duration only through the last chapter's end, known from before.
         tags = _tag_data(s, ep, guid, description, known.duration_s)
         same_tags = known.tags_fingerprint == _tags_fingerprint(tags, audio_fp)
-        action = "unchanged" if same_tags and _intact(s, known) else "retag"
+        action = "unchanged" if same_tags and existing.slug == ep.slug else "retag"
     cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
     return EpisodePlan(ep=ep, guid=guid, existing=existing, notes_html=notes_html,
                        description=description, source=source, settings=settings,
                        bumpers=bumpers, audio_fp=audio_fp, action=action, cover=cover)
+
+
+def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
+    """The manifest's record of this episode: under its slug, or under the slug its folder was
+    renamed from. A published episode whose folder is gone and that has this episode's number
+    is most likely this one renamed: publishing it as new would list the episode twice under
+    two GUIDs, so that is refused until the producer says which it is."""
+    if ep.slug in manifest.episodes:
+        return manifest.episodes[ep.slug]
+    folders = {e.slug: e.folder for e in s.catalog.episodes()}
+    where = ep.folder / "episode.toml"
+    if ep.renamed_from:
+        if ep.renamed_from in folders:
+            raise ConfigError(f"{ep.renamed_from!r} is still an episode folder: "
+                              f"{folders[ep.renamed_from]}", where=where, field="renamed_from")
+        return manifest.episodes.get(ep.renamed_from)
+    for rec in manifest.episodes.values():
+        if rec.slug not in folders and (rec.season, rec.number) == (ep.season, ep.number):
+            raise ConfigError(
+                f"episode {ep.number} was published as {rec.slug!r} (GUID {rec.guid}), whose "
+                f"folder is gone: if this folder was renamed from it, add renamed_from = "
+                f'"{rec.slug}" to keep its GUID; otherwise give this episode another number',
+                where=where)
+    return None
 
 
 # --- audio --------------------------------------------------------------------------------
@@ -148,6 +173,7 @@ class EpisodeAudio:
     loudness: dict
     report: dict
     uploads: list[Upload]
+    action: AudioAction  # what was done: a planned re-tag may have turned into an encode
 
 
 def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
@@ -156,7 +182,11 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
     mp3 = tmp / f"{ep.slug}.mp3"
     uploads: list[Upload] = []
     if plan.action == "retag":
-        s.storage.download(plan.known.key, mp3)
+        try:
+            s.storage.download(plan.known.key, mp3, sha256=plan.known.sha256)
+        except IntegrityError as exc:  # the storage vouched for bytes it no longer has
+            s.log(f"warning: {exc}: mastering the recording again")
+            return make_audio(s, replace(plan, action="encode"), tmp)
         _strip_tags(mp3)
         loudness, report = plan.existing.loudness, plan.existing.report
     else:
@@ -180,7 +210,8 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
     audio = AudioObject(**up.stored().model_dump(), duration_s=duration,
                         audio_fingerprint=plan.audio_fp,
                         tags_fingerprint=_tags_fingerprint(tags, plan.audio_fp))
-    return EpisodeAudio(audio=audio, loudness=loudness, report=report, uploads=uploads)
+    return EpisodeAudio(audio=audio, loudness=loudness, report=report, uploads=uploads,
+                        action=plan.action)
 
 
 def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
@@ -311,31 +342,33 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     crashpoint("manifest-read")
     plan = plan_episode(s, ep, manifest)
     uploads += [plan.cover] if plan.cover else []
-    result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run,
-              "encoded": plan.action == "encode", "retagged": plan.action == "retag"}
+    result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run}
 
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
         side = side_files(s, ep, Path(tmp))
         uploads += side.uploads
         if plan.action == "unchanged":
-            made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [])
+            made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [],
+                                plan.action)
         elif s.dry_run:
             s.actions.append("re-tag the published MP3" if plan.action == "retag"
                              else f"master and encode {plan.source}")
             if plan.known is None:  # never published: nothing measured yet to show
-                return {**result, "audio": None, "loudness": None, "uploaded_bytes": 0,
-                        "feeds": [], "actions": s.actions}
+                return {**result, "encoded": plan.action == "encode", "retagged": False,
+                        "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
+                        "actions": s.actions}
             report = plan.existing.report if plan.action == "retag" else {}
-            made = EpisodeAudio(plan.known, plan.existing.loudness, report, [])
+            made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action)
         else:
             made = make_audio(s, plan, Path(tmp))
         uploads += made.uploads
         record = episode_record(s, plan, made.audio, made.loudness, made.report, side)
-        feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0].with_episode(record),
-                         uploads)
+        renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
+        feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0].with_episode(
+            record, replacing=renamed), uploads)
 
     audio = made.audio
-    return {**result,
+    return {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
             "audio": {"url": public_url(s.feed.base_url, audio.key),
                       "location": s.storage.location(audio.key), "bytes": audio.bytes,
                       "duration_s": audio.duration_s, "sha256": audio.sha256},

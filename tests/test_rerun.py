@@ -8,6 +8,7 @@ from pathlib import Path
 
 from helpers import run, run_json, set_key, tree
 from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
 
 
 def _feed(project: Path) -> bytes:
@@ -132,3 +133,23 @@ def test_new_scaffolds_a_valid_episode(project):
     dry = run_json(project, "episode", "2", "--dry-run")
     assert dry["episode"] == "residence-leadership" and dry["encoded"] is True
 
+
+def test_missing_or_damaged_local_mp3_is_mastered_again(project, episode_toml):
+    """A stored MP3 that is gone, or whose bytes differ from the manifest's sha256, is never
+    re-tagged (that would publish damaged audio) and never a dead end: it is mastered again."""
+    first = run_json(project, "episode", "1")
+    mp3 = Path(first["audio"]["location"].removeprefix("file://"))
+    mp3.write_bytes(b"\0" * mp3.stat().st_size)  # same size, other bytes
+    set_key(episode_toml, "title", '"Retitled"')
+    second = run_json(project, "episode", "1")
+    assert second["encoded"] is True and second["retagged"] is False
+    published = Path(second["audio"]["location"].removeprefix("file://"))
+    assert ID3(published)["TIT2"].text == ["Retitled"]
+    assert abs(MP3(published).info.length - first["audio"]["duration_s"]) < 0.05  # real audio
+
+    published.unlink()
+    third = run_json(project, "episode", "1")  # nothing changed but the object is gone
+    assert third["encoded"] is True
+    assert Path(third["audio"]["location"].removeprefix("file://")).is_file()
+    report = run_json(project, "validate")
+    assert report["errors"] == []

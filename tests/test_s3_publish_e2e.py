@@ -98,3 +98,69 @@ def test_endpoint_lost_mid_upload_keeps_the_old_feed_and_a_rerun_finishes(
     assert feedparser.parse(feed).entries[0].title == "Welcome back, surgeons"
     assert feed != before[FEED_KEY]["body"]
 
+
+def test_validate_reads_no_audio_unless_deep(project, s3_server, aws_env):
+    """CI runs `publish validate` on every push: it must not download the catalogue. The
+    durations come from the manifest and HEAD answers for size and sha256; `--deep` still
+    downloads and measures every MP3."""
+    aws_env(s3_server.endpoint)
+    bucket = new_bucket(s3_server.endpoint)
+    target = f"s3://{bucket}/{PREFIX}"
+    mp3 = run_json(project, "episode", "1", "--storage", target)["audio"]
+    mp3_path = mp3["location"].removeprefix(f"s3://{bucket}")
+
+    def mp3_gets(proxy: FaultProxy) -> list[bytes]:
+        return [h for h in proxy.requests("GET") if mp3_path.encode() in h.split(b"\r\n")[0]]
+
+    for flags, wanted in (((), 0), (("--deep",), 1)):
+        with FaultProxy(s3_server.port) as proxy:
+            aws_env(proxy.endpoint)
+            report = run_json(project, "validate", "--storage", target, *flags)
+        assert report["errors"] == [], report
+        assert len(mp3_gets(proxy)) == wanted, flags
+
+
+def test_validate_finds_a_damaged_mp3_without_downloading_it(project, s3_server, aws_env):
+    aws_env(s3_server.endpoint)
+    bucket = new_bucket(s3_server.endpoint)
+    target = f"s3://{bucket}/{PREFIX}"
+    mp3 = run_json(project, "episode", "1", "--storage", target)["audio"]
+    key = mp3["location"].removeprefix(f"s3://{bucket}/")
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\0" * mp3["bytes"],
+                  Metadata={"sha256": hashlib.sha256(b"\0" * mp3["bytes"]).hexdigest()})
+    proc = run(project, "validate", "--storage", target, check=False)
+    assert proc.returncode == 1
+    assert "sha256" in proc.stdout and "publish episode" in proc.stdout
+
+
+def test_damaged_or_missing_mp3_is_mastered_again_from_the_recording(project, episode_toml,
+                                                                      s3_server, aws_env):
+    """The audio fingerprint still matches, but the stored MP3 is gone or its bytes differ:
+    a re-run must not fail forever, nor re-tag damaged bytes; it masters the recording again."""
+    aws_env(s3_server.endpoint)
+    bucket = new_bucket(s3_server.endpoint)
+    target = f"s3://{bucket}/{PREFIX}"
+    first = run_json(project, "episode", "1", "--storage", target)["audio"]
+    key = first["location"].removeprefix(f"s3://{bucket}/")
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint)
+
+    s3.delete_object(Bucket=bucket, Key=key)
+    set_key(episode_toml, "title", '"A new title"')  # metadata change: a re-tag was planned
+    again = run_json(project, "episode", "1", "--storage", target)
+    assert again["encoded"] is True
+    body = s3.get_object(Bucket=bucket, Key=again["audio"]["location"].removeprefix(
+        f"s3://{bucket}/"))["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == again["audio"]["sha256"]
+
+    key = again["audio"]["location"].removeprefix(f"s3://{bucket}/")
+    damaged = b"\0" * again["audio"]["bytes"]
+    # The metadata still claims the right sha256: only the bytes tell.
+    s3.put_object(Bucket=bucket, Key=key, Body=damaged,
+                  Metadata={"sha256": again["audio"]["sha256"]})
+    set_key(episode_toml, "title", '"Another title"')
+    third = run_json(project, "episode", "1", "--storage", target)
+    assert third["encoded"] is True
+    body = s3.get_object(Bucket=bucket, Key=third["audio"]["location"].removeprefix(
+        f"s3://{bucket}/"))["Body"].read()
+    assert body != damaged and hashlib.sha256(body).hexdigest() == third["audio"]["sha256"]

@@ -261,10 +261,17 @@ def test_validate_command_reports_published_damage(project):
         "Errors (2):",
         (f"  {toml}: enclosure length is {r['audio']['bytes']} but the object has {size} bytes; "
         "run publish episode again to upload it whole")]
-    # The cut file also plays shorter; its chapters and transcripts are not blamed for it.
-    assert lines[2].startswith(f"  {toml}: itunes:duration says 61 s but the audio runs ")
-    assert float(lines[2].rsplit(" ", 2)[1]) < 40
+    assert lines[2] == (f"  {toml}: enclosure {r['audio']['url']}: the stored bytes' sha256 is "
+                        "not the one published (damaged or replaced); run publish episode "
+                        "again to master it anew")
     assert proc.stderr.strip().endswith("women-in-surgery.toml: 2 error(s), 0 warning(s)")
+
+    # --deep measures the audio too: the cut file plays shorter; its chapters and
+    # transcripts are not blamed for it.
+    deep = run(project, "validate", "--deep", check=False).stdout.splitlines()
+    assert deep[0] == "Errors (3):" and deep[1:3] == lines[1:3]
+    assert deep[3].startswith(f"  {toml}: itunes:duration says 61 s but the audio runs ")
+    assert float(deep[3].rsplit(" ", 2)[1]) < 40
 
 
 def test_validate_separates_warnings_and_exits_zero(project):

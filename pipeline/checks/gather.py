@@ -38,7 +38,7 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
     problems = check_feed_config(s.feed, s.feed.artwork_path().read_bytes())
     for ep in episodes:
         description = notes.to_text(notes.to_html(ep.notes_markdown()))  # before shortening
-        duration = ffmpeg.probe_duration(s.exe, ep.file(ep.audio))
+        duration = ffmpeg.probe(s.exe, ep.file(ep.audio)).duration_s
         if duration is None and report_unknown_duration:
             problems.append(warning(at(ep.folder / "episode.toml", "audio"),
                                     "ffmpeg cannot tell the recording's duration, so chapters, "
@@ -50,9 +50,13 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
     return problems
 
 
-def validate_feed(s: Session) -> list[Problem]:
+def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
     """`publish validate`: the catalogue, the feed as it would be rebuilt now, and the feed
-    that is published, with every object it points at asked about in storage."""
+    that is published, with every object it points at asked about in storage.
+
+    The audio is checked by HEAD (size, sha256) against the manifest, whose durations were
+    measured when it was published, so CI does not download the catalogue on every push;
+    `deep` downloads and measures every MP3 again."""
     feed = s.feed
     eps = [ep for ep in s.catalog.episodes()
            if feed.filter is None or feed.filter.admits(ep.type, ep.season)]
@@ -67,8 +71,8 @@ def validate_feed(s: Session) -> list[Problem]:
                                                 "run publish episode or publish feed"))
     else:
         problems += check_rendered(published, s.storage.location(feed.feed_key), where)
-        problems += check_published(published, _objects(s, feed, published), str(feed.path),
-                                    where)
+        problems += check_published(published, _objects(s, feed, published, manifest, deep),
+                                    str(feed.path), where)
     return list(dict.fromkeys(problems))  # the rebuilt and the published feed often agree
 
 
@@ -83,9 +87,12 @@ def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
     return where
 
 
-def _objects(s: Session, feed: FeedConfig, xml: bytes) -> dict[str, Stored]:
-    """Storage's answer for every URL the feed's items point at: audio measured, files read."""
+def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
+             deep: bool) -> dict[str, Stored]:
+    """Storage's answer for every URL the feed's items point at: the audio's size and sha256
+    (measured too when `deep`), the small files read."""
     prefix = public_url(feed.base_url, "")
+    published = {r.audio.key: r.audio for r in manifest.episodes.values()}
     objects: dict[str, Stored] = {}
     channel = ET.fromstring(xml).find("channel")
     for item in channel.findall("item") if channel is not None else []:
@@ -97,7 +104,13 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes) -> dict[str, Stored]:
                 if info is None:
                     objects[url] = Stored(None, None)
                 elif path == "enclosure":
-                    objects[url] = Stored(info.size, content_type_for(key), _measure(s, key))
+                    audio = published.get(key)
+                    ok = None if info.sha256 is None or audio is None \
+                        else info.sha256 == audio.sha256
+                    duration = _measure(s, key) if deep else \
+                        (audio.duration_s if audio is not None else None)
+                    objects[url] = Stored(info.size, content_type_for(key), duration,
+                                          sha256_ok=ok)
                 else:
                     text = (s.storage.get_bytes(key) or b"").decode("utf-8", "replace")
                     objects[url] = Stored(info.size, content_type_for(key), text=text)

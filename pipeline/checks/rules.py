@@ -279,6 +279,7 @@ class Stored:
     content_type: str | None
     duration_s: float | None = None
     text: str | None = None  # the content of chapters and transcript files
+    sha256_ok: bool | None = None  # storage's sha256 against the published one (None: unknown)
 
 
 def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
@@ -356,6 +357,10 @@ def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Store
     if obj.content_type and obj.content_type != enclosure.get("type"):
         problems.append(error(where, f"enclosure type is {enclosure.get('type')} but storage "
                                      f"serves {obj.content_type}"))
+    if obj.sha256_ok is False:
+        problems.append(error(where, f"enclosure {url}: the stored bytes' sha256 is not the one "
+                                     "published (damaged or replaced); run publish episode "
+                                     "again to master it anew"))
     claimed = item.findtext("itunes:duration", namespaces=NS)
     if obj.duration_s is not None and claimed is not None:
         try:

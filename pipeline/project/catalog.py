@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
-from .config import EpisodeConfig, FeedConfig, load_episode, load_feed
+from .config import EpisodeConfig, FeedConfig, load_episode, load_feed, slug_of
 
 
 class Catalog:
@@ -45,17 +46,41 @@ class Catalog:
             return []
         return sorted(p for p in self.episodes_dir.iterdir() if (p / "episode.toml").is_file())
 
+    def claimed(self) -> tuple[dict[str, Path], set[int]]:
+        """The slugs (with their folders) and numbers already taken, read leniently: a folder
+        just scaffolded, still without its recording, must not stop the next `publish new`."""
+        slugs, numbers = {}, set()
+        for folder in self.episode_folders():
+            slugs[slug_of(folder)] = folder
+            try:
+                number = tomllib.loads((folder / "episode.toml").read_text("utf-8")).get("number")
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                number = None
+            if isinstance(number, int):
+                numbers.add(number)
+        return slugs, numbers
+
     def episodes(self) -> list[EpisodeConfig]:
-        """Every episode, validated, with numbers unique within a season."""
+        """Every episode, validated, with numbers unique within a season and slugs unique.
+
+        A slug names the episode's files in storage and its GUID: two folders with one slug
+        would overwrite each other's files and make one episode vanish from the feed.
+        """
         eps = [load_episode(f) for f in self.episode_folders()]
         seen: dict[tuple[int | None, int], EpisodeConfig] = {}
+        slugs: dict[str, EpisodeConfig] = {}
         for ep in eps:
             key = (ep.season, ep.number)
             if key in seen:
                 other = seen[key].folder / "episode.toml"
                 raise ConfigError(f"episode number {ep.number} is already used by {other}",
                                   where=ep.folder / "episode.toml", field="number")
+            if ep.slug in slugs:
+                raise ConfigError(f"slug {ep.slug!r} is also the slug of {slugs[ep.slug].folder}: "
+                                  "the slug names an episode's files and GUID, so each "
+                                  "folder needs its own; rename one of them", where=ep.folder)
             seen[key] = ep
+            slugs[ep.slug] = ep
         return eps
 
     def episode(self, ref: str) -> EpisodeConfig:

@@ -26,6 +26,18 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "episode"
 
 
+def _free_slug(wanted: str, used: dict[str, Path], explicit: bool) -> str:
+    """A title's slug, numbered on when taken (two "Mailbag" episodes); a slug asked for by
+    name is refused instead, since the producer chose it."""
+    if wanted in used and explicit:
+        raise PublishError(f"slug {wanted!r} is already used by {used[wanted]}", where="--slug")
+    n = 2
+    slug = wanted
+    while slug in used:
+        slug, n = f"{wanted}-{n}", n + 1
+    return slug
+
+
 def _toml_string(s: str) -> str:
     escaped = s.replace("\\", "\\\\").replace('"', '\\"')
     return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
@@ -34,11 +46,11 @@ def _toml_string(s: str) -> str:
 def new_episode(root: Path, title: str, number: int | None, slug: str | None,
                 audio: Path | None, now: datetime) -> Path:
     catalog = Catalog(root)
-    taken = {ep.number for ep in catalog.episodes()}
+    slugs, taken = catalog.claimed()
     number = number if number is not None else max(taken, default=0) + 1
     if number in taken:
         raise PublishError(f"episode number {number} is already used", where=catalog.episodes_dir)
-    slug = slugify(slug or title)
+    slug = _free_slug(slugify(slug or title), slugs, explicit=slug is not None)
     folder = catalog.episodes_dir / f"{number:03d}-{slug}"
     if folder.exists():
         raise PublishError("folder already exists", where=folder)

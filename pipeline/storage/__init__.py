@@ -53,6 +53,10 @@ def key_parts(key: str) -> tuple[str, ...]:
     return pure.parts
 
 
+class IntegrityError(PublishError):
+    """An object's bytes are not the ones that were published (damaged or replaced)."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -86,9 +90,22 @@ class Storage(ABC):
     def get_bytes(self, key: str) -> bytes | None:
         """The object's content, or None when it does not exist."""
 
+    def download(self, key: str, dest: Path, sha256: str | None = None) -> None:
+        """Copy an object to a local file, verified against `sha256` (what was published) or
+        else the sha256 the storage keeps: damaged bytes are never used as if they were good."""
+        info = self.head(key)
+        if info is None:
+            raise PublishError("object is missing from storage", where=self.location(key))
+        self._copy_to(key, dest)
+        expected = sha256 or info.sha256
+        if expected and sha256_file(dest) != expected:
+            Path(dest).unlink(missing_ok=True)
+            raise IntegrityError("the stored bytes do not match their sha256 (damaged?)",
+                                 where=self.location(key))
+
     @abstractmethod
-    def download(self, key: str, dest: Path) -> None:
-        """Copy an object to a local file."""
+    def _copy_to(self, key: str, dest: Path) -> None:
+        """Copy an existing object to a local file, as it is."""
 
     @abstractmethod
     def lock(self, wait_s: float) -> AbstractContextManager[None]:

@@ -51,11 +51,8 @@ class LocalStorage(Storage):
         except FileNotFoundError:
             return None
 
-    def download(self, key: str, dest: Path) -> None:
-        path = self._path(key)
-        if not path.is_file():
-            raise PublishError("object is missing from storage", where=self.location(key))
-        shutil.copyfile(path, dest)
+    def _copy_to(self, key: str, dest: Path) -> None:
+        shutil.copyfile(self._path(key), dest)
 
     @contextmanager
     def lock(self, wait_s: float) -> Iterator[None]:
