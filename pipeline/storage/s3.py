@@ -35,6 +35,7 @@ from botocore.exceptions import (
 from s3transfer.exceptions import RetriesExceededError
 from s3transfer.subscribers import BaseSubscriber
 
+from ..env import env_float
 from ..errors import PublishError
 from ..faults import crashpoint
 from ..project.config import S3Settings
@@ -45,7 +46,7 @@ MULTIPART_THRESHOLD = 8 * MIB
 PART_SIZE = 8 * MIB
 PARALLEL_PARTS = 4
 CONNECT_TIMEOUT_S = 10
-READ_TIMEOUT_S = float(os.environ.get("PUBLISH_S3_READ_TIMEOUT_S", "60"))
+READ_TIMEOUT_S = 60  # default of $PUBLISH_S3_READ_TIMEOUT_S
 # Uploads of long episodes deserve more patience than botocore's default of 3 tries.
 MAX_ATTEMPTS = 6
 # User metadata key holding the whole file's sha256: S3 has no whole-object SHA-256 for
@@ -54,8 +55,8 @@ SHA256_META = "sha256"
 MISSING = {"404", "NoSuchKey", "NotFound"}
 LOCK_KEY = ".publish.lock"
 LOCK_TAKEN = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
-# A run that died without a trace elsewhere frees the lock after this long.
-LOCK_TTL_S = float(os.environ.get("PUBLISH_LOCK_TTL_S", "3600"))
+# Default of $PUBLISH_LOCK_TTL_S: a run that died on another machine frees the lock after this.
+LOCK_TTL_S = 3600
 
 _DENIED = "access denied: these credentials may not do this here (see the IAM policy in docs/s3.md)"
 _REGION = "the bucket is in another region: set region under [s3] or AWS_REGION"
@@ -108,6 +109,7 @@ class S3Storage(Storage):
         self.prefix = prefix.strip("/")
         self.settings = settings or S3Settings()
         self.uri = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
+        read_timeout_s = env_float("PUBLISH_S3_READ_TIMEOUT_S", READ_TIMEOUT_S, minimum=0.1)
         with self._s3_errors(None):
             core = botocore.session.get_session()
             self._session = boto3.session.Session(botocore_session=core,
@@ -116,7 +118,7 @@ class S3Storage(Storage):
                         or MAX_ATTEMPTS)
             self._client = self._session.client(
                 "s3", endpoint_url=self.settings.endpoint_url,
-                config=_client_config(self.settings.addressing, attempts))
+                config=_client_config(self.settings.addressing, attempts, read_timeout_s))
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=PART_SIZE,
             max_concurrency=PARALLEL_PARTS, preferred_transfer_client="classic")
@@ -174,9 +176,10 @@ class S3Storage(Storage):
         A lock left by a run that died is taken over when it has expired, or at once when its
         holder was a process on this machine that no longer exists.
         """
+        ttl_s = env_float("PUBLISH_LOCK_TTL_S", LOCK_TTL_S, minimum=1)
         token = uuid.uuid4().hex
         body = json.dumps({"token": token, "host": socket.gethostname(), "pid": os.getpid(),
-                           "expires": time.time() + LOCK_TTL_S}).encode()
+                           "expires": time.time() + ttl_s}).encode()
         deadline = time.monotonic() + wait_s
         while not self._try_lock(body, token):
             if time.monotonic() >= deadline:
@@ -302,12 +305,12 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "unknown"))
 
 
-def _client_config(addressing: str, max_attempts: int) -> Config:
+def _client_config(addressing: str, max_attempts: int, read_timeout_s: float) -> Config:
     """botocore's own retries (SlowDown, 5xx, dropped connections) with backoff and timeouts."""
     options: dict = {
         "retries": {"mode": "standard", "max_attempts": max_attempts},
         "connect_timeout": CONNECT_TIMEOUT_S,
-        "read_timeout": READ_TIMEOUT_S,
+        "read_timeout": read_timeout_s,
         "max_pool_connections": PARALLEL_PARTS * 2,
     }
     if addressing != "auto":  # "auto" leaves it to botocore and the profile's s3.addressing_style
