@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -55,6 +56,17 @@ def key_parts(key: str) -> tuple[str, ...]:
 
 class IntegrityError(PublishError):
     """An object's bytes are not the ones that were published (damaged or replaced)."""
+
+
+def wait_for(try_once: Callable[[], bool], wait_s: float, where: str | Path,
+             poll_s: float) -> None:
+    """Call `try_once` every `poll_s` until it takes the lock; after `wait_s`, give up in one line."""
+    deadline = time.monotonic() + wait_s
+    while not try_once():
+        if time.monotonic() >= deadline:
+            raise PublishError(
+                f"another publish is writing to this storage; waited {wait_s:.0f} s", where=where)
+        time.sleep(poll_s)
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ import fcntl
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import PublishError
 from ..faults import crashpoint
-from . import ObjectInfo, Progress, Storage, key_parts, sha256_file
+from . import ObjectInfo, Progress, Storage, key_parts, sha256_file, wait_for
 
 COPY_CHUNK = 1 << 20
 LOCK_NAME = ".publish.lock"
+LOCK_POLL_S = 0.1  # a local flock costs nothing to try
 
 
 class LocalStorage(Storage):
@@ -63,18 +63,16 @@ class LocalStorage(Storage):
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise PublishError(f"cannot create the lock file: {exc.strerror}", where=path) from None
+
+        def try_flock() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
         try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise PublishError(
-                            f"another publish is writing to this storage; waited {wait_s:.0f} s",
-                            where=path) from None
-                    time.sleep(0.1)
+            wait_for(try_flock, wait_s, path, LOCK_POLL_S)
             yield
         finally:
             os.close(fd)

@@ -39,7 +39,7 @@ from ..env import env_float
 from ..errors import PublishError
 from ..faults import crashpoint
 from ..project.config import S3Settings
-from . import ObjectInfo, Progress, Storage, key_parts
+from . import ObjectInfo, Progress, Storage, key_parts, wait_for
 
 MIB = 1 << 20
 MULTIPART_THRESHOLD = 8 * MIB
@@ -54,6 +54,7 @@ MAX_ATTEMPTS = 6
 SHA256_META = "sha256"
 MISSING = {"404", "NoSuchKey", "NotFound"}
 LOCK_KEY = ".publish.lock"
+LOCK_POLL_S = 0.5
 LOCK_TAKEN = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 # Default of $PUBLISH_LOCK_TTL_S: a run that died on another machine frees the lock after this.
 LOCK_TTL_S = 3600
@@ -180,13 +181,8 @@ class S3Storage(Storage):
         token = uuid.uuid4().hex
         body = json.dumps({"token": token, "host": socket.gethostname(), "pid": os.getpid(),
                            "expires": time.time() + ttl_s}).encode()
-        deadline = time.monotonic() + wait_s
-        while not self._try_lock(body, token):
-            if time.monotonic() >= deadline:
-                raise PublishError(
-                    f"another publish is writing to this storage; waited {wait_s:.0f} s",
-                    where=self.location(LOCK_KEY))
-            time.sleep(0.5)
+        wait_for(lambda: self._try_lock(body, token), wait_s, self.location(LOCK_KEY),
+                 LOCK_POLL_S)
         try:
             yield
         except BaseException:
