@@ -53,9 +53,8 @@ MAX_ATTEMPTS = 6
 # multipart uploads, and ETags are MD5s (or not even that) depending on how the object was sent.
 SHA256_META = "sha256"
 MISSING = {"404", "NoSuchKey", "NotFound"}
-LOCK_KEY = ".publish.lock"
+LOCK_FOLDER = ".publish-locks"
 LOCK_POLL_S = 0.5
-LOCK_TAKEN = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 # Default of $PUBLISH_LOCK_TTL_S: a run that died on another machine frees the lock after this.
 LOCK_TTL_S = 3600
 
@@ -172,47 +171,83 @@ class S3Storage(Storage):
 
     @contextmanager
     def lock(self, wait_s: float) -> Iterator[None]:
-        """A lock object created by a conditional write (If-None-Match: *): one run wins.
+        """One claim object per run under `.publish-locks/`: a run holds the lock when a listing
+        made after its claim was stored shows no other live claim.
 
-        A lock left by a run that died is taken over when it has expired, or at once when its
-        holder was a process on this machine that no longer exists.
+        No conditional write is relied on: some S3-compatible servers accept `If-None-Match`
+        and `If-Match` and ignore them (rclone's gateway overwrites and deletes regardless).
+        What is relied on is read-after-write consistent PUT, LIST and DELETE (AWS S3, R2 and
+        MinIO promise it), and each run checks that its listing shows its own claim. Of two
+        runs, the one that lists second sees the other's claim, stored before the first listing
+        and kept until that run ends, so the two never both hold. Claims are named by start
+        time and a run that sees an older live claim withdraws its own, so the oldest waiter
+        goes next. A claim whose run died (its process gone from this machine, or past its
+        expiry) is deleted by whoever sees it: it is the dead run's own key, so taking over
+        never removes the claim of a live run.
         """
         ttl_s = env_float("PUBLISH_LOCK_TTL_S", LOCK_TTL_S, minimum=1)
-        token = uuid.uuid4().hex
-        body = json.dumps({"token": token, "host": socket.gethostname(), "pid": os.getpid(),
-                           "expires": time.time() + ttl_s}).encode()
-        wait_for(lambda: self._try_lock(body, token), wait_s, self.location(LOCK_KEY),
-                 LOCK_POLL_S)
+        claim = f"{LOCK_FOLDER}/{time.time_ns():020d}-{uuid.uuid4().hex}.json"
         try:
+            wait_for(lambda: self._try_lock(claim, ttl_s), wait_s, self.location(LOCK_FOLDER),
+                     LOCK_POLL_S)
             yield
         except BaseException:
-            # Best effort: the endpoint may be what failed. A lock left behind goes stale.
+            # Best effort: the endpoint may be what failed. A claim left behind goes stale.
             with suppress(PublishError):
-                self._unlock(token)
+                self._delete(claim)
             raise
-        self._unlock(token)
+        self._delete(claim)
 
-    def _unlock(self, token: str) -> None:
-        if _lock_holder(self.get_bytes(LOCK_KEY)).get("token") == token:
-            with self._s3_errors(LOCK_KEY):
-                self._client.delete_object(Bucket=self.bucket, Key=self._key(LOCK_KEY))
+    def _try_lock(self, claim: str, ttl_s: float) -> bool:
+        """One round: store our claim, list every claim, hold if no other one is live."""
+        body = json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
+                           "expires": time.time() + ttl_s}).encode()
+        with self._s3_errors(claim):
+            self._client.put_object(Bucket=self.bucket, Key=self._key(claim), Body=body,
+                                    ContentType="application/json", CacheControl="no-store")
+        claims = self._claims()
+        if claim not in claims:
+            raise PublishError("the server's listing does not show the lock claim just stored, so "
+                               "runs cannot be kept apart here; publish from one place at a time",
+                               where=self.location(claim))
+        rivals = [other for other, modified in claims.items()
+                  if other != claim and self._live(other, modified, ttl_s)]
+        if not rivals:
+            return True
+        if min(rivals) < claim:
+            self._delete(claim)  # an older claim goes first: ours would only hold it up
+        return False
 
-    def _try_lock(self, body: bytes, token: str) -> bool:
-        with self._s3_errors(LOCK_KEY):
-            try:
-                self._client.put_object(Bucket=self.bucket, Key=self._key(LOCK_KEY), Body=body,
-                                        IfNoneMatch="*", ContentType="application/json",
-                                        CacheControl="no-store")
-                return True
-            except ClientError as exc:
-                if _code(exc) not in LOCK_TAKEN:
-                    raise
-            holder = _lock_holder(self.get_bytes(LOCK_KEY))
-            if holder.get("token") == token:
-                return True  # our own write went through and its answer was lost, then retried
-            if _stale(holder):
-                self._client.delete_object(Bucket=self.bucket, Key=self._key(LOCK_KEY))
+    def _claims(self) -> dict[str, float]:
+        """Every claim below the prefix, with the time the server last stored it."""
+        folder = self._key(LOCK_FOLDER) + "/"
+        found = {}
+        with self._s3_errors(LOCK_FOLDER):
+            pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
+                                                                           Prefix=folder)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = LOCK_FOLDER + "/" + item["Key"].removeprefix(folder)
+                    found[name] = item["LastModified"].timestamp()
+        return found
+
+    def _live(self, claim: str, modified: float, ttl_s: float) -> bool:
+        """Whether another run's claim counts; the claim of a run that died is deleted."""
+        data = self.get_bytes(claim)
+        if data is None:
+            return False  # released since the listing
+        if _dead(_lock_holder(data), modified + ttl_s):
+            self._delete(claim)
             return False
+        return True
+
+    def _delete(self, key: str) -> None:
+        with self._s3_errors(key):
+            try:
+                self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as exc:
+                if _code(exc) not in MISSING:
+                    raise
 
     def _fetch(self, key: str, operation: Callable[..., dict]) -> dict | None:
         """A HEAD or GET answer, or None when the object does not exist."""
@@ -327,15 +362,23 @@ class _ProgressSubscriber(BaseSubscriber):
         crashpoint("mid-upload")
 
 
-def _lock_holder(data: bytes | None) -> dict:
+def _lock_holder(data: bytes) -> dict:
     try:
-        return json.loads(data) if data else {}
+        holder = json.loads(data)
     except ValueError:
         return {}
+    return holder if isinstance(holder, dict) else {}
 
 
-def _stale(holder: dict) -> bool:
-    if not holder or holder.get("expires", 0) < time.time():
+def _dead(holder: dict, unreadable_expiry: float) -> bool:
+    """A claim whose run has died: past its expiry, or its process is gone from this machine.
+
+    A claim that cannot be read (still being written, or damaged) expires a TTL after it was
+    stored."""
+    expires = holder.get("expires")
+    if not isinstance(expires, int | float):
+        expires = unreadable_expiry
+    if expires < time.time():
         return True
     if holder.get("host") != socket.gethostname():
         return False
@@ -343,6 +386,6 @@ def _stale(holder: dict) -> bool:
         os.kill(int(holder.get("pid", 0)), 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, ValueError):
+    except (PermissionError, ValueError, TypeError):
         return False
     return False
