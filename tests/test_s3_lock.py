@@ -74,6 +74,23 @@ def test_a_held_lock_keeps_a_second_run_out(any_server, any_bucket):
         pass
 
 
+def test_a_listing_that_misses_our_own_claim_stops_the_run(s3_server, aws_env):
+    """A server whose listings lag behind its writes cannot keep runs apart: say so."""
+    def hide_claims(head: bytes) -> bytes:
+        return head.replace(b"prefix=show%2F.publish-locks", b"prefix=elsewhere")
+
+    with FaultProxy(s3_server.port, rewrite=hide_claims) as proxy:
+        aws_env(proxy.endpoint)
+        bucket = new_bucket(proxy.endpoint)
+        with (pytest.raises(PublishError, match="listing does not show the lock claim") as err,
+              S3Storage.from_uri(f"s3://{bucket}/{PREFIX}").lock(wait_s=5)):
+            pass
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(f"s3://{bucket}/{PREFIX}/.publish-locks/")
+    leftover = boto3.client("s3", endpoint_url=s3_server.endpoint).list_objects_v2(Bucket=bucket)
+    assert "Contents" not in leftover  # the claim was withdrawn
+
+
 HOLDER = """
 import sys, time
 from pipeline.storage.s3 import S3Storage
