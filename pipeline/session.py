@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .audio import ffmpeg
 from .env import env_float
+from .errors import PublishError
 from .faults import crashpoint
 from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
@@ -21,6 +22,8 @@ from .project.catalog import Catalog
 from .project.config import FeedConfig
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
+# Another run overwriting our manifest three times running is not a race but a broken lock.
+COMMIT_TRIES = 3
 # A progress factory: (label, total) -> context manager yielding an update(increment) function.
 ProgressFactory = Callable[[str, float], AbstractContextManager[Callable[[float], None]]]
 
@@ -119,28 +122,44 @@ class Session:
         """Media first, manifest next, feeds last: the one order storage is ever written in.
 
         Under the storage's lock the manifest is read again and `update` applied to it, so two
-        runs publishing different episodes both land instead of the last one winning.
+        runs publishing different episodes both land instead of the last one winning. Then both
+        are read back: if another run overwrote them (a lock the server did not keep), they are
+        merged and written again, and after COMMIT_TRIES the run fails instead of reporting an
+        episode that is not there.
         """
         wait_s = self.lock_wait_s if self.lock_wait_s is not None \
             else env_float("PUBLISH_LOCK_WAIT_S", 300.0)
         lock = nullcontext() if self.dry_run else self.storage.lock(wait_s)
         with lock:
-            manifest = update(self.read_manifest())
             for up in uploads:
                 crashpoint(f"upload:{Path(up.key).suffix}")
                 self.upload(up)
                 crashpoint(f"uploaded:{Path(up.key).suffix}")
-            self.write_small(MANIFEST_KEY, manifest.to_bytes())
-            crashpoint("manifest-written")
-            results = []
-            for feed in self.sibling_feeds():
-                xml = render_feed(feed, manifest, self.now)
-                changed = self.write_small(feed.feed_key, xml)
-                results.append({"name": feed.name, "url": feed.feed_url,
-                                "location": self.storage.location(feed.feed_key),
-                                "changed": changed})
-            crashpoint("feeds-written")
-        return results
+            changed: set[str] = set()
+            for _ in range(COMMIT_TRIES):
+                manifest = update(self.read_manifest())
+                self.write_small(MANIFEST_KEY, manifest.to_bytes())
+                crashpoint("manifest-written")
+                feeds = [(feed, render_feed(feed, manifest, self.now))
+                         for feed in self.sibling_feeds()]
+                changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
+                crashpoint("feeds-written")
+                if self.dry_run or self._landed(update, feeds):
+                    return [{"name": feed.name, "url": feed.feed_url,
+                             "location": self.storage.location(feed.feed_key),
+                             "changed": feed.name in changed} for feed, _ in feeds]
+            raise PublishError("another run overwrote the manifest or feed after this one, "
+                               f"{COMMIT_TRIES} times running; this run's changes may be missing "
+                               "from them: publish again",
+                               where=self.storage.location(MANIFEST_KEY))
+
+    def _landed(self, update: Callable[[Manifest], Manifest],
+                feeds: list[tuple[FeedConfig, bytes]]) -> bool:
+        """Whether the stored manifest still holds this run's records and each feed its bytes."""
+        stored = self.read_manifest()
+        if update(stored).to_bytes() != stored.to_bytes():
+            return False
+        return all(self.storage.get_bytes(feed.feed_key) == xml for feed, xml in feeds)
 
 
 def addressed(folder: str, stem: str, path: Path, cache_control: str,
