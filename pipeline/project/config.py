@@ -82,6 +82,14 @@ class AudioSettings(Strict):
                          description="fade-in of the intro's start and fade-out of the outro's end")
     trim_silence: bool = Field(False, description="cut leading and trailing silence")
     bumper: Path | None = Field(None, description="clip an episode's bumpers play by default")
+    level: bool = Field(True, description="level speech so every speaker is equally loud")
+    level_max_boost_db: float = Field(12.0, ge=0, le=24,
+                                      description="the most the leveler raises a stretch")
+    level_max_cut_db: float = Field(12.0, ge=0, le=24,
+                                    description="the most the leveler lowers a stretch")
+    highpass_hz: float = Field(80.0, ge=0, le=300,
+                               description="rumble high-pass before metering; 0 turns it off")
+    denoise: bool = Field(False, description="RNNoise noise reduction (slow: see the README)")
 
 
 class CacheSettings(Strict):
