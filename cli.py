@@ -264,12 +264,16 @@ def status_command(feed_name: str | None, storage: str | None, as_json: bool) ->
               show_default=True, help="True-peak ceiling, dBTP.")
 @click.option("--bitrate", type=int, default=AudioSettings().bitrate, show_default=True,
               help="MP3 bitrate, kbit/s.")
+@click.option("--level/--no-level", default=AudioSettings().level, show_default=True,
+              help="Level speech so every speaker is equally loud.")
+@click.option("--denoise", is_flag=True, help="Reduce noise with RNNoise first (slow).")
 @json_option
 def master_command(input_path: Path, output: Path, target: float, true_peak: float,
-                   bitrate: int, as_json: bool) -> None:
+                   bitrate: int, level: bool, denoise: bool, as_json: bool) -> None:
     """Master one recording to MP3 without publishing: loudness target, true peaks held."""
     try:
-        audio = AudioSettings(target_lufs=target, true_peak_dbtp=true_peak, bitrate=bitrate)
+        audio = AudioSettings(target_lufs=target, true_peak_dbtp=true_peak, bitrate=bitrate,
+                              level=level, denoise=denoise)
     except ValueError as exc:
         raise click.BadParameter(str(exc).splitlines()[-1]) from None
     out = Output(as_json)
@@ -292,7 +296,8 @@ def _master_summary(report: MasterReport) -> dict:
             "input_true_peak_dbtp": report.input.true_peak_dbtp,
             "true_peak_dbtp": report.output.true_peak_dbtp, "gain_db": report.gain_db,
             "limited_s": report.limited_s, "max_reduction_db": report.max_reduction_db,
-            "duration_s": report.duration_s, "warnings": report.warnings}
+            "duration_s": report.duration_s, "leveler": report.leveler,
+            "warnings": report.warnings}
 
 
 def _show_master(output: Path, r: dict) -> None:

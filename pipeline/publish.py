@@ -379,4 +379,5 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
 def _loudness_summary(loudness: dict) -> dict:
     return {"input_lufs": loudness["input"]["integrated_lufs"],
             "output_lufs": loudness["output"]["integrated_lufs"],
-            "true_peak_dbtp": loudness["output"]["true_peak_dbtp"]}
+            "true_peak_dbtp": loudness["output"]["true_peak_dbtp"],
+            "leveler": loudness.get("leveler")}

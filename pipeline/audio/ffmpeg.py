@@ -244,10 +244,14 @@ ProgressFn = Callable[[float], None]
 
 
 def decode_args(exe: str, src: Path | str, rate: int, channels: int,
-                fmt: str | None = None) -> list[str]:
-    """Decode to float frames in the feed's rate and channels: what we measure is what we encode."""
+                fmt: str | None = None, filters: str | None = None,
+                span_s: tuple[float, float] | None = None) -> list[str]:
+    """Decode to float frames in the feed's rate and channels: what we measure is what we encode.
+    `span_s` (start, length) decodes only that part."""
     demux = ["-f", fmt] if fmt else []
-    return [*base_args(exe), *demux, "-i", str(src), "-vn", "-map", "0:a:0",
+    af = ["-af", filters] if filters else []
+    span = ["-ss", f"{span_s[0]:.3f}", "-t", f"{span_s[1]:.3f}"] if span_s else []
+    return [*base_args(exe), *demux, *span, "-i", str(src), "-vn", "-map", "0:a:0", *af,
             "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"]
 
 

@@ -21,8 +21,12 @@ from ..errors import PublishError
 from ..project.config import AudioSettings
 from . import ffmpeg
 from .gain import gain_for, predicted_lufs
+from .codec_loss import codec_loss_lu, loudest_stretch
+from .denoise import denoised_copy
+from .leveler import LevelerSettings, Leveling, VoicingAnalyser, VoicingFeatures, gain_curve
+from .leveler import apply as apply_curve
 from .limiter import Limiter
-from .meter import SEGMENT_S, Measurement, Meter
+from .meter import DETAIL_S, SEGMENT_S, Measurement, Meter
 from .source import check_complete
 from .timeline import Clips, assemble, body_range, load_clips
 
@@ -33,9 +37,10 @@ MAX_GAIN_DB = 30.0
 # -1 target); aiming this far under the ceiling first spares the corrective second encode.
 CODEC_HEADROOM_DB = 1.5
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
+_DENOISE_SHARE = 0.6  # with audio.denoise: RNNoise is slower than everything else together
 MIN_DURATION_S = 0.4  # one BS.1770 gating block
 # Bump when a change to mastering changes the output, so published episodes are re-encoded.
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class MasterReport:
     limiter_ceiling_dbtp: float = 0.0
     first_encode: Loudness | None = None
     trimmed_s: float = 0.0
+    leveler: dict | None = None
     series: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -86,14 +92,27 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     src, dst = Path(src), Path(dst)
     check_complete(src)
     tmp = dst.with_name(dst.name + ".part")
+    clean = dst.with_name(dst.name + ".denoised.flac")
+    progress = progress or (lambda f: None)
     try:
-        report = _master(exe, src, tmp, audio, progress or (lambda f: None), bumpers)
+        if audio.denoise:  # a denoised copy is what both passes then read
+            total_s = ffmpeg.probe(exe, src).duration_s or 0.0
+            src = denoised_copy(exe, src, clean, audio.channels,
+                                lambda s: progress(_DENOISE_SHARE * _frac(s, total_s)))
+            progress = _after(_DENOISE_SHARE, progress)
+        report = _master(exe, src, tmp, audio, progress, bumpers)
         os.replace(tmp, dst)
     except OSError as exc:  # disk full, quota, file-size limit: the user's to fix
         raise PublishError(f"cannot write the encoded audio: {exc.strerror}", where=dst) from None
     finally:
         tmp.unlink(missing_ok=True)
+        clean.unlink(missing_ok=True)
     return report
+
+
+def _after(share: float, progress: ffmpeg.ProgressFn) -> ffmpeg.ProgressFn:
+    """Progress of what remains once `share` of the bar is done."""
+    return lambda f: progress(share + (1 - share) * f)
 
 
 def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
@@ -103,7 +122,8 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         raise PublishError(f"not an audio file ffmpeg can decode: {header.problem}", where=src,
                            detail=header.detail)
     total_s = header.duration_s or 0.0
-    source = _measure(exe, src, audio, lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
+    source, voicing = _measure(exe, src, audio,
+                               lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
         raise PublishError("no audio could be decoded (empty or truncated file?)", where=src)
     if source.duration_s < MIN_DURATION_S:
@@ -113,8 +133,17 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         raise PublishError("no audible audio: the recording is silent (integrated loudness "
                            "is undefined)", where=src)
     warnings = []
+    leveling = None
+    if audio.level:
+        leveling = gain_curve(source.detail_energies, voicing, audio.sample_rate,
+                              source.detail_frames, _leveler_settings(audio))
+    curve = leveling.curve if leveling is not None else None
     ceiling = audio.true_peak_dbtp - CODEC_HEADROOM_DB
-    gain = gain_for(source, audio.target_lufs, ceiling)
+    gain = gain_for(source, audio.target_lufs, ceiling, curve)
+    # Aim over the target by what LAME will take off this material, measured on a trial.
+    loss = _codec_loss(exe, src, audio, source, gain, curve)
+    if loss:
+        gain = gain_for(source, audio.target_lufs + loss, ceiling, curve)
     if gain > MAX_GAIN_DB:
         warnings.append(f"the recording is very quiet ({source.integrated_lufs:.1f} LUFS): "
                         f"raised by {gain:.1f} dB, noise is raised with it")
@@ -124,19 +153,20 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
     def encode_progress(s: float) -> None:
         progress(_MEASURE_SHARE + (1 - _MEASURE_SHARE) * _frac(s, source.duration_s))
 
-    out, limiter = _render(exe, src, tmp, audio, gain, ceiling, body, clips, encode_progress)
+    out, limiter = _render(exe, src, tmp, audio, gain, ceiling, body, clips, encode_progress,
+                           curve)
     first = None
     if _fault(out, audio) > (False, TOLERANCE_LU):
         first = Loudness.of(out)
         # LAME's overshoot on this material, as just measured, sets the corrected ceiling.
         retry_ceiling = min(ceiling, audio.true_peak_dbtp - (out.true_peak_dbtp - ceiling) - 0.2)
         # What the model missed at the first encode is kept as an offset for the second.
-        bias = out.integrated_lufs - predicted_lufs(source, gain, ceiling)
-        retry_gain = gain_for(source, audio.target_lufs - bias, retry_ceiling)
+        bias = out.integrated_lufs - predicted_lufs(source, gain, ceiling, curve) + loss
+        retry_gain = gain_for(source, audio.target_lufs - bias + loss, retry_ceiling, curve)
         retry = tmp.with_name(tmp.name + "2")
         try:
             again = _render(exe, src, retry, audio, retry_gain, retry_ceiling, body, clips,
-                            lambda s: None)
+                            lambda s: None, curve)
             if _fault(again[0], audio) <= _fault(out, audio):
                 os.replace(retry, tmp)
                 (out, limiter), gain, ceiling = again, retry_gain, retry_ceiling
@@ -157,9 +187,38 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         max_reduction_db=round(limiter.max_reduction_db, 2),
         limiter_ceiling_dbtp=round(ceiling, 2), first_encode=first,
         trimmed_s=round(source.duration_s - (body[1] - body[0]) / audio.sample_rate, 2),
+        leveler=_leveler_summary(leveling),
         series={"before_lufs": _plain(source.short_term), "after_lufs": _plain(out.short_term),
                 "limiter_gain_db": _plain(limiter.gain_db_per_segment()),
+                **_leveler_series(leveling, source),
                 "step_s": [SEGMENT_S], "frames_per_step": [seg]})
+
+
+def _leveler_settings(audio: AudioSettings) -> LevelerSettings:
+    return LevelerSettings(max_boost_db=audio.level_max_boost_db,
+                           max_cut_db=-audio.level_max_cut_db)
+
+
+def _leveler_summary(leveling: Leveling | None) -> dict | None:
+    """What the leveler did, for the manifest and --json (None when it was off)."""
+    if leveling is None:
+        return None
+    st = leveling.stats
+    return {"speech_s": round(st.speech_s, 1), "stretches": st.stretches,
+            "max_boost_db": round(st.max_boost_db, 1), "max_cut_db": round(st.max_cut_db, 1),
+            "spread_before_db": round(st.spread_before_db, 2),
+            "spread_after_db": round(st.spread_after_db, 2)}
+
+
+def _leveler_series(leveling: Leveling | None, source: Measurement) -> dict[str, list]:
+    """The leveler's gain and where speech is, every SEGMENT_S, for the report's plot."""
+    if leveling is None:
+        return {}
+    per = max(1, round(SEGMENT_S / DETAIL_S))
+    n = len(leveling.curve) // per * per
+    gain = leveling.curve[:n].reshape(-1, per).mean(axis=1)
+    speech = leveling.speech[:n].reshape(-1, per).mean(axis=1) > 0.5
+    return {"leveler_gain_db": _plain(gain), "speech": [int(v) for v in speech]}
 
 
 def _fault(out: Measurement, audio: AudioSettings) -> tuple[bool, float]:
@@ -175,43 +234,71 @@ def _plain(a: np.ndarray) -> list[float]:
     return [round(float(v), 2) if np.isfinite(v) else None for v in a]
 
 
-def _measure(exe: str, src: Path, audio: AudioSettings,
-             progress: Callable[[float], None]) -> Measurement:
+def _measure(exe: str, src: Path, audio: AudioSettings, progress: Callable[[float], None]
+             ) -> tuple[Measurement, VoicingFeatures | None]:
+    """Pass 1: the meter, with the 5 ms detail the gain search and the leveler need, and the
+    leveler's voicing analysis from the same chunks."""
     meter = Meter(audio.sample_rate, audio.channels, detail=True)
-    with ffmpeg.pipe(_decode_args(exe, src, audio), "decoding", where=src) as proc:
+    voicing = VoicingAnalyser(audio.sample_rate, audio.channels,
+                              max(1, round(DETAIL_S * audio.sample_rate))) if audio.level else None
+    with ffmpeg.pipe(_source_args(exe, src, audio), "decoding", where=src) as proc:
         for x in ffmpeg.chunks(proc.stdout, audio.channels):
             meter.add(x)
+            if voicing is not None:
+                voicing.add(x)
             progress(meter.frames / audio.sample_rate)
-    return meter.result()
+    return meter.result(), voicing.result() if voicing is not None else None
 
 
-def _decode_args(exe: str, src: Path | str, audio: AudioSettings,
-                 fmt: str | None = None) -> list[str]:
-    return ffmpeg.decode_args(exe, src, audio.sample_rate, audio.channels, fmt)
+def _source_args(exe: str, src: Path | str, audio: AudioSettings,
+                 span_s: tuple[float, float] | None = None) -> list[str]:
+    """The recording decoded as both passes see it: the feed's format, rumble filtered out."""
+    filters = f"highpass=f={audio.highpass_hz:g}" if audio.highpass_hz else None
+    return ffmpeg.decode_args(exe, src, audio.sample_rate, audio.channels, filters=filters,
+                              span_s=span_s)
+
+
+def _codec_loss(exe: str, src: Path, audio: AudioSettings, source: Measurement, gain: float,
+                curve: np.ndarray | None) -> float:
+    """LAME's loudness loss on the loudest 20 s, levelled and at the planned gain."""
+    start_s, length_s = loudest_stretch(source.short_term, source.duration_s)
+    with ffmpeg.pipe(_source_args(exe, src, audio, (start_s, length_s)), "decoding",
+                     where=src) as proc:
+        parts = list(ffmpeg.chunks(proc.stdout, audio.channels))
+    if not parts:
+        return 0.0
+    x = np.concatenate(parts)
+    if curve is not None:
+        x = apply_curve(x, round(start_s * audio.sample_rate), curve, source.detail_frames)
+    x = x * np.float32(10 ** (gain / 20))
+    return codec_loss_lu(exe, x, audio.sample_rate, audio.channels, audio.bitrate)
 
 
 def _render(exe: str, src: Path, tmp: Path, audio: AudioSettings, gain: float, ceiling: float,
-            body: tuple[int, int], clips: Clips,
-            progress: Callable[[float], None]) -> tuple[Measurement, Limiter]:
+            body: tuple[int, int], clips: Clips, progress: Callable[[float], None],
+            curve: np.ndarray | None = None) -> tuple[Measurement, Limiter]:
     """Pass 2: gain, clips and limiter into LAME; the MP3 goes to `tmp` and to a verifying meter."""
     rate, channels = audio.sample_rate, audio.channels
     limiter = Limiter(rate, channels, ceiling)
     meter = Meter(rate, channels)
     crossfade = round(audio.crossfade_ms / 1000 * rate)
-    with (ffmpeg.pipe(_decode_args(exe, src, audio), "decoding", where=src) as dec,
+    with (ffmpeg.pipe(_source_args(exe, src, audio), "decoding", where=src) as dec,
           ffmpeg.pipe(ffmpeg.mp3_encode_args(exe, rate, channels, audio.bitrate),
                       "encoding the MP3", where=src,
                       direction="both") as enc,
-          ffmpeg.pipe(_decode_args(exe, "-", audio, fmt="mp3"), "decoding the encoded MP3",
-                      where=src, direction="both") as ver,
+          ffmpeg.pipe(ffmpeg.decode_args(exe, "-", rate, channels, fmt="mp3"),
+                      "decoding the encoded MP3", where=src, direction="both") as ver,
           open(tmp, "wb") as out):
         block = ffmpeg.CHUNK_FRAMES * channels * 4
         threads = [ffmpeg.Drain(enc.stdout, [out.write, ver.stdin.write], close=ver.stdin),
                    ffmpeg.Drain(ver.stdout, [lambda b: meter.add(ffmpeg.frames(b, channels))],
                                 size=block)]
+        detail = max(1, round(DETAIL_S * rate))
+        level = None if curve is None else (lambda y, at: apply_curve(y, at, curve, detail))
         try:
             done = 0
-            for y in assemble(ffmpeg.chunks(dec.stdout, channels), gain, body, clips, crossfade):
+            for y in assemble(ffmpeg.chunks(dec.stdout, channels), gain, body, clips, crossfade,
+                              level):
                 enc.stdin.write(limiter.process(y).tobytes())
                 done += len(y)
                 progress(done / rate)

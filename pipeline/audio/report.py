@@ -37,9 +37,22 @@ def _plot(report: MasterReport, png_path: Path, target: float, tolerance: float)
     if active.size:
         ax.vlines(step * active, ymin=-70, ymax=-64, color="C3", lw=0.5,
                   label=f"limiter ({report.limited_s:.1f} s, max {report.max_reduction_db:.1f} dB)")
+    speech = np.array(report.series.get("speech", []), bool)
+    if speech.any():  # shaded where the leveler heard speech
+        ax.fill_between(step * np.arange(len(speech)), -70, -66, where=speech, color="C1",
+                        alpha=0.35, lw=0, label="speech")
     ax.set_ylim(-70, 0)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("short-term loudness (LUFS)")
+    level = np.array([np.nan if v is None else v for v in report.series.get("leveler_gain_db",
+                                                                            [])], float)
+    if level.size:
+        right = ax.twinx()
+        right.plot(step * np.arange(len(level)), level, color="C1", lw=0.8,
+                   label="leveler gain")
+        right.set_ylabel("leveler gain (dB)")
+        right.set_ylim(-15, 15)
+        right.legend(loc="upper right", fontsize="small")
     ax.set_title(f"{report.input.integrated_lufs:.1f} -> {report.output.integrated_lufs:.1f} LUFS,"
                  f" true peak {report.output.true_peak_dbtp:.1f} dBTP")
     ax.legend(loc="lower right", fontsize="small")

@@ -3,7 +3,7 @@ outro; and where each part lands in the MP3."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +52,12 @@ def load_clips(exe: str, audio: AudioSettings,
 
 
 def assemble(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
-             clips: Clips, crossfade: int) -> Iterator[np.ndarray]:
-    """The episode as it will sound: intro, the body at its gain (trimmed) with the bumpers
-    inserted where they belong, outro; intro and outro overlap the body by the crossfade.
+             clips: Clips, crossfade: int,
+             level: Callable[[np.ndarray, int], np.ndarray] | None = None
+             ) -> Iterator[np.ndarray]:
+    """The episode as it will sound: intro, the body levelled (`level(frames, first frame)`)
+    and at its gain (trimmed) with the bumpers inserted where they belong, outro; intro and
+    outro overlap the body by the crossfade. Clips keep a linear gain: the leveler rides speech.
 
     Clips are in memory; the body streams, so each body chunk gets the clip parts under it.
     """
@@ -87,7 +90,8 @@ def assemble(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
         pos += len(x)
         if lo >= hi:
             continue
-        y = x[lo - (pos - len(x)):hi - (pos - len(x))] * g
+        y = x[lo - (pos - len(x)):hi - (pos - len(x))]
+        y = (level(y, lo) if level is not None else y) * g
         while inserts and inserts[0][0] < hi:
             cut = inserts[0][0] - lo
             if cut > 0:
