@@ -1,0 +1,105 @@
+"""The speech leveler: a quiet host and a loud guest come out equally loud, judged by ffmpeg's
+ebur128 (an independent meter) on the published MP3; a steady voice keeps its dynamics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conversation import conversation, default_voices, steady_voice, write_wav
+from helpers import PUBLISH
+from independent_meter import ebur128, measure
+
+from pipeline.audio.clips import Clip
+from pipeline.audio.leveler import apply
+from pipeline.audio.timeline import Clips, assemble
+
+TARGET = -16.0
+
+
+def _master(src: Path, out: Path, *flags: str) -> dict:
+    proc = subprocess.run([*PUBLISH, "master", str(src), "-o", str(out), "--json", *flags],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory) -> tuple:
+    """Two and a half minutes of quick turns: the host 12 dB under the loudest guest."""
+    folder = tmp_path_factory.mktemp("talk")
+    rec = conversation(150, seed=3, voices=default_voices(host_offset_db=-12.0))
+    src = write_wav(folder / "talk.wav", rec.audio, rec.rate)
+    return rec, src, folder
+
+
+@pytest.mark.slow
+def test_speakers_come_out_equally_loud(talk):
+    rec, src, folder = talk
+    source = measure(src, rec.turns, rec.pauses, target=TARGET)
+    assert source.speaker_spread > 10  # the problem is really there
+    out = folder / "levelled.mp3"
+    report = _master(src, out)
+    got = measure(out, rec.turns, rec.pauses, target=TARGET)
+    assert got.speaker_spread <= 1.5, got.speaker_lufs
+    assert got.turn_std <= 1.5
+    assert got.turns_within >= 0.9
+    assert abs(got.integrated - TARGET) <= 0.2
+    assert got.true_peak <= -1.0
+    # No noise pumping: pauses no more than 3 dB over where a plain normalizer puts them.
+    linear_gain = TARGET - source.integrated
+    assert got.pause_median_dbfs <= source.pause_median_dbfs + linear_gain + 3.0
+    lev = report["leveler"]
+    assert lev["max_boost_db"] > 3 and lev["max_cut_db"] < -3
+    assert lev["spread_after_db"] < lev["spread_before_db"]
+    assert 0.6 * sum(t.end - t.start for t in rec.turns) < lev["speech_s"]
+
+
+@pytest.mark.slow
+def test_no_level_keeps_the_speakers_apart(talk):
+    rec, src, folder = talk
+    out = folder / "linear.mp3"
+    report = _master(src, out, "--no-level")
+    assert report["leveler"] is None
+    got = measure(out, rec.turns, rec.pauses, target=TARGET)
+    assert got.speaker_spread > 10
+    assert abs(got.integrated - TARGET) <= 0.2
+
+
+@pytest.mark.slow
+def test_a_steady_voice_keeps_its_dynamics(tmp_path):
+    rec = steady_voice(90, seed=5)
+    src = write_wav(tmp_path / "steady.wav", rec.audio, rec.rate)
+    _master(src, tmp_path / "on.mp3")
+    _master(src, tmp_path / "off.mp3", "--no-level")
+    on, off = ebur128(tmp_path / "on.mp3"), ebur128(tmp_path / "off.mp3")
+    assert abs(on.lra - off.lra) <= 1.0
+    assert abs(on.integrated - TARGET) <= 0.2 and abs(off.integrated - TARGET) <= 0.2
+
+
+def test_the_curve_applies_the_same_whatever_the_chunks():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((44100, 2)).astype(np.float32)
+    curve = rng.uniform(-12, 12, size=44100 // 220 + 1).astype(np.float32)
+    whole = apply(x, 0, curve, 220)
+    parts = np.concatenate([apply(x[a:a + 1234], a, curve, 220) for a in range(0, len(x), 1234)])
+    np.testing.assert_allclose(parts, whole, rtol=1e-6)
+    # Step k's value holds at its middle, sample-accurately interpolated in between.
+    mid = 5 * 220 + 110
+    assert whole[mid, 0] == pytest.approx(x[mid, 0] * 10 ** (curve[5] / 20), rel=1e-5)
+
+
+def test_clips_are_not_levelled():
+    """Intro, outro and bumpers keep their linear gain; only the recording is ridden."""
+    body = np.full((1000, 1), 0.1, dtype=np.float32)
+    intro = Clip(np.full((300, 1), 0.25, dtype=np.float32), 0.0)
+    bumper = np.full((200, 1), 0.3, dtype=np.float32)
+    clips = Clips(intro=intro, outro=None, bumpers=[(500, bumper)])
+    out = np.concatenate(list(assemble(iter([body]), 0.0, (0, 1000), clips, 0,
+                                       lambda y, at: y * 2)))
+    assert np.all(out[:300] == np.float32(0.25))  # the intro
+    assert np.all(out[300:800] == np.float32(0.2))  # the body, doubled by the leveler
+    assert np.all(out[800:1000] == np.float32(0.3))  # the bumper
