@@ -20,6 +20,7 @@ from .errors import ConfigError, PublishError
 from .faults import crashpoint
 from .feed import chapters, notes, transcript
 from .manifest import (
+    FINGERPRINTED_ENGINES,
     AudioObject,
     EpisodeRecord,
     FeedRecord,
@@ -100,18 +101,43 @@ class EpisodePlan:
     source: Path
     settings: AudioSettings
     bumpers: list[tuple[float, Path]]
-    audio_fp: str
+    inputs: dict  # what the audio is made from: recording, settings, clips, bumpers
+    engine: str  # the engine whose audio is published: the one kept, or the current one
     action: AudioAction
     cover: Upload | None
+    remaster: bool = False
 
     @property
     def known(self) -> AudioObject | None:
         return self.existing.audio if self.existing else None
 
+    @property
+    def audio_fp(self) -> str:
+        return _audio_fingerprint(self.inputs, self.engine)
 
-def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePlan:
-    """Encode when the audio or its settings changed, or when the published MP3 is missing or
-    damaged (so a re-run is never a dead end); re-tag when only metadata did."""
+    def encoding(self) -> EpisodePlan:
+        """This plan, mastering the recording anew with the current engine."""
+        return replace(self, action="encode", engine=master.ENGINE_VERSION)
+
+
+def _audio_fingerprint(inputs: dict, engine: str) -> str:
+    return _fingerprint({**inputs, "engine": engine})
+
+
+def _made_by(known: AudioObject, inputs: dict) -> str | None:
+    """The engine that mastered the published audio from exactly these inputs; None when the
+    inputs changed since (a record without an engine names it in its fingerprint)."""
+    engines = [known.engine] if known.engine else FINGERPRINTED_ENGINES
+    return next((e for e in engines if _audio_fingerprint(inputs, e) == known.audio_fingerprint),
+                None)
+
+
+def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
+                 remaster: bool = False) -> EpisodePlan:
+    """Encode when the audio or its settings changed, when the published MP3 is missing or
+    damaged (so a re-run is never a dead end), or when the producer asks (`remaster`); re-tag
+    when only metadata did. A newer engine alone never re-encodes: published audio keeps its
+    bytes and URL until its recording or settings change."""
     show_guid = manifest.feeds[s.feed.name].podcast_guid
     existing = _published_as(s, ep, manifest)
     guid = existing.guid if existing else (ep.guid or episode_guid(show_guid, ep.slug))
@@ -121,22 +147,25 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePl
     settings = episode_audio(s.feed, ep)
     bumpers = episode_bumpers(s.feed, ep)
     clips = [p for p in (settings.intro, settings.outro) if p is not None]
-    audio_fp = _fingerprint({"source": sha256_file(source), "audio": settings.model_dump(),
-                             "clips": [sha256_file(p) for p in clips],
-                             "bumpers": [(at, sha256_file(p)) for at, p in bumpers],
-                             "engine": master.ENGINE_VERSION})
+    inputs = {"source": sha256_file(source), "audio": settings.model_dump(),
+              "clips": [sha256_file(p) for p in clips],
+              "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
     known = existing.audio if existing else None
-    action: AudioAction = "encode"
-    if known is not None and known.audio_fingerprint == audio_fp and _intact(s, known):
-        # Tags depend on the duration only through the last chapter's end, known from before.
-        tags = _tag_data(s, ep, guid, description, known.duration_s)
-        same_tags = known.tags_fingerprint == _tags_fingerprint(tags, audio_fp)
-        action = "unchanged" if same_tags and existing.slug == ep.slug else "retag"
     cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
-    return EpisodePlan(ep=ep, guid=guid, existing=existing, notes_html=notes_html,
+    plan = EpisodePlan(ep=ep, guid=guid, existing=existing, notes_html=notes_html,
                        description=description, source=source, settings=settings,
-                       bumpers=bumpers, audio_fp=audio_fp, action=action, cover=cover)
+                       bumpers=bumpers, inputs=inputs, engine=master.ENGINE_VERSION,
+                       action="encode", cover=cover, remaster=remaster)
+    made_by = _made_by(known, inputs) if known is not None and not remaster else None
+    if made_by is None or not _intact(s, known):
+        return plan
+    kept = replace(plan, engine=made_by)
+    # Tags depend on the duration only through the last chapter's end, known from before.
+    tags = _tag_data(s, ep, guid, description, known.duration_s)
+    same_tags = known.tags_fingerprint == _tags_fingerprint(tags, kept.audio_fp)
+    same = same_tags and existing.slug == ep.slug
+    return replace(kept, action="unchanged" if same else "retag")
 
 
 def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
@@ -186,7 +215,7 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
             s.storage.download(plan.known.key, mp3, sha256=plan.known.sha256)
         except IntegrityError as exc:  # the storage vouched for bytes it no longer has
             s.log(f"warning: {exc}: mastering the recording again")
-            return make_audio(s, replace(plan, action="encode"), tmp)
+            return make_audio(s, plan.encoding(), tmp)
         _strip_tags(mp3)
         loudness, report = plan.existing.loudness, plan.existing.report
     else:
@@ -209,7 +238,8 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
     uploads.append(up)
     audio = AudioObject(**up.stored().model_dump(), duration_s=duration,
                         audio_fingerprint=plan.audio_fp,
-                        tags_fingerprint=_tags_fingerprint(tags, plan.audio_fp))
+                        tags_fingerprint=_tags_fingerprint(tags, plan.audio_fp),
+                        engine=plan.engine)
     return EpisodeAudio(audio=audio, loudness=loudness, report=report, uploads=uploads,
                         action=plan.action)
 
@@ -336,11 +366,13 @@ def episode_record(s: Session, plan: EpisodePlan, audio: AudioObject, loudness: 
 
 # --- the command --------------------------------------------------------------------------
 
-def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
-    """Master, tag and upload one episode; then the manifest; then every feed of the storage."""
+def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> dict:
+    """Master, tag and upload one episode; then the manifest; then every feed of the storage.
+
+    `remaster` masters the recording anew with the current engine even when nothing changed."""
     manifest, uploads = with_feed_records(s, s.read_manifest())
     crashpoint("manifest-read")
-    plan = plan_episode(s, ep, manifest)
+    plan = plan_episode(s, ep, manifest, remaster)
     uploads += [plan.cover] if plan.cover else []
     result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run}
 
@@ -351,8 +383,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
             made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [],
                                 plan.action)
         elif s.dry_run:
-            s.actions.append("re-tag the published MP3" if plan.action == "retag"
-                             else f"master and encode {plan.source}")
+            s.actions.append(_audio_action(plan))
             if plan.known is None:  # never published: nothing measured yet to show
                 return {**result, "encoded": plan.action == "encode", "retagged": False,
                         "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
@@ -371,9 +402,23 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     return {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
             "audio": {"url": public_url(s.feed.base_url, audio.key),
                       "location": s.storage.location(audio.key), "bytes": audio.bytes,
-                      "duration_s": audio.duration_s, "sha256": audio.sha256},
+                      "duration_s": audio.duration_s, "sha256": audio.sha256,
+                      "engine": audio.engine,
+                      "older_engine": audio.older_engine(master.ENGINE_VERSION)},
             "loudness": _loudness_summary(made.loudness),
             "feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "actions": s.actions}
+
+
+def _audio_action(plan: EpisodePlan) -> str:
+    """What a dry run says it would do with the audio."""
+    if plan.action == "retag":
+        return "re-tag the published MP3"
+    if plan.remaster and plan.known is not None:
+        made_by = (f"engine {plan.known.engine}" if plan.known.engine
+                   else f"an unrecorded engine, {FINGERPRINTED_ENGINES[-1]} or older")
+        return (f"re-master {plan.source} with engine {master.ENGINE_VERSION} (the published "
+                f"MP3 was mastered by {made_by})")
+    return f"master and encode {plan.source}"
 
 
 def _loudness_summary(loudness: dict) -> dict:

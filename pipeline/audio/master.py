@@ -34,7 +34,8 @@ MAX_GAIN_DB = 30.0
 CODEC_HEADROOM_DB = 1.5
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
 MIN_DURATION_S = 0.4  # one BS.1770 gating block
-# Bump when a change to mastering changes the output, so published episodes are re-encoded.
+# Bump when a change to mastering changes the output: the manifest records it per episode and
+# `publish status` marks what an older one made (re-mastered only on --remaster).
 ENGINE_VERSION = "3"
 
 
