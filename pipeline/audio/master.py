@@ -36,7 +36,7 @@ _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
 MIN_DURATION_S = 0.4  # one BS.1770 gating block
 # Bump when a change to mastering changes the output: the manifest records it per episode and
 # `publish status` marks what an older one made (re-mastered only on --remaster).
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -200,14 +200,13 @@ def _render(exe: str, src: Path, tmp: Path, audio: AudioSettings, gain: float, c
     meter = Meter(rate, channels)
     crossfade = round(audio.crossfade_ms / 1000 * rate)
     with (ffmpeg.pipe(_decode_args(exe, src, audio), "decoding", where=src) as dec,
-          ffmpeg.pipe(ffmpeg.mp3_encode_args(exe, rate, channels, audio.bitrate),
+          ffmpeg.pipe(ffmpeg.mp3_encode_args(exe, rate, channels, audio.bitrate, tmp),
                       "encoding the MP3", where=src,
                       direction="both") as enc,
           ffmpeg.pipe(_decode_args(exe, "-", audio, fmt="mp3"), "decoding the encoded MP3",
-                      where=src, direction="both") as ver,
-          open(tmp, "wb") as out):
+                      where=src, direction="both") as ver):
         block = ffmpeg.CHUNK_FRAMES * channels * 4
-        threads = [ffmpeg.Drain(enc.stdout, [out.write, ver.stdin.write], close=ver.stdin),
+        threads = [ffmpeg.Drain(enc.stdout, [ver.stdin.write], close=ver.stdin),
                    ffmpeg.Drain(ver.stdout, [lambda b: meter.add(ffmpeg.frames(b, channels))],
                                 size=block)]
         try:

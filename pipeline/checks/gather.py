@@ -118,7 +118,9 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
 
 
 def _measure(s: Session, key: str) -> float:
-    """The published MP3's duration as players compute it (0 when it has no MP3 frames)."""
+    """How long the published MP3's audio runs (0 when it has no MP3 frames): as players read
+    it, unless its bytes run out first. The Info header states the length of the whole
+    encode, so a cut upload would keep claiming it; its frames (CBR) say what is there."""
     from mutagen import MutagenError
     from mutagen.mp3 import MP3
 
@@ -126,6 +128,8 @@ def _measure(s: Session, key: str) -> float:
         local = Path(tmp) / "audio.mp3"
         s.storage.download(key, local)
         try:
-            return MP3(local).info.length
+            mp3 = MP3(local)
         except MutagenError:
             return 0.0
+        audio_bytes = local.stat().st_size - (mp3.tags.size if mp3.tags else 0)
+        return min(mp3.info.length, audio_bytes * 8 / mp3.info.bitrate)
