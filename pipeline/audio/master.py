@@ -24,7 +24,7 @@ from .gain import gain_for, predicted_lufs
 from .limiter import Limiter
 from .meter import SEGMENT_S, Measurement, Meter
 from .source import check_complete
-from .timeline import Clips, assemble, body_range, load_clips
+from .timeline import Clips, Placement, assemble, body_range, load_clips, placement
 
 TOLERANCE_LU = 0.5
 MAX_GAIN_DB = 30.0
@@ -55,6 +55,7 @@ class MasterReport:
     """What mastering did, for the manifest, `--json` and the loudness report.
 
     `first_encode` is the verification of the first MP3 when a corrective re-encode followed.
+    `timeline` is where the recording landed in the MP3, to map chapters and cues onto it.
     `series` (short-term loudness before/after and the limiter's gain, every 100 ms) is for the
     report writer and stays out of `to_dict`, which goes into the manifest.
     """
@@ -69,6 +70,7 @@ class MasterReport:
     limiter_ceiling_dbtp: float = 0.0
     first_encode: Loudness | None = None
     trimmed_s: float = 0.0
+    timeline: Placement | None = None
     series: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -158,6 +160,7 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         max_reduction_db=round(limiter.max_reduction_db, 2),
         limiter_ceiling_dbtp=round(ceiling, 2), first_encode=first,
         trimmed_s=round(source.duration_s - (body[1] - body[0]) / audio.sample_rate, 2),
+        timeline=placement(body, clips, audio),
         series={"before_lufs": _plain(source.short_term), "after_lufs": _plain(out.short_term),
                 "limiter_gain_db": _plain(limiter.gain_db_per_segment()),
                 "step_s": [SEGMENT_S], "frames_per_step": [seg]})
