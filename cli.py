@@ -121,18 +121,8 @@ def episode_command(episode: str, feed_name: str | None, remaster: bool, dry_run
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
     ep = s.catalog.episode(episode)
-    _refuse_on_errors(gather.before_upload(s, [ep]), out, ep.folder / "episode.toml")
+    gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log, ep.folder / "episode.toml")
     out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
-
-
-def _refuse_on_errors(problems: list, out: Output, where: Path | str) -> None:
-    """Warnings are shown and publishing goes on; errors stop it before any upload."""
-    for p in problems:
-        out.log(str(p))
-    errors = sum(p.level == "error" for p in problems)
-    if errors:
-        raise PublishError(f"{errors} error(s) listed above; nothing was published",
-                           where=where)
 
 
 def _show_episode(r: dict) -> None:

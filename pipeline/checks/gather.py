@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from ..audio import ffmpeg
+from ..errors import PublishError
 from ..feed import notes, transcript
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
-from ..project.config import EpisodeConfig, FeedConfig, episode_audio, public_url
+from ..project.config import EpisodeConfig, FeedConfig, public_url
 from ..session import Session
 from ..storage import content_type_for
 from .rules import (
@@ -23,7 +25,6 @@ from .rules import (
     check_feed_config,
     check_published,
     check_rendered,
-    check_timeline,
     warning,
 )
 
@@ -46,8 +47,18 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
         cues = transcript.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         problems += check_episode_config(ep, description, duration, cues, artwork)
-        problems += check_timeline(ep, episode_audio(s.feed, ep))
     return problems
+
+
+def refuse_on_errors(problems: list[Problem], log: Callable[[str], None],
+                     where: Path | str) -> None:
+    """Warnings are shown and publishing goes on; errors stop it before any upload."""
+    for p in problems:
+        log(str(p))
+    errors = sum(p.level == "error" for p in problems)
+    if errors:
+        raise PublishError(f"{errors} error(s) listed above; nothing was published",
+                           where=where)
 
 
 def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
