@@ -81,18 +81,24 @@ def test_remaster_encodes_with_the_current_engine(project, monkeypatch):
     assert row["engine"] == master.ENGINE_VERSION and row["older_engine"] is False
 
 
-def test_manifest_without_engines_is_kept_as_published(project, monkeypatch):
-    """Manifests written before the engine was recorded name it only in the fingerprint."""
+def test_manifest_from_before_the_upgrade_changes_no_published_file(project, monkeypatch):
+    """Records written before the engine and the timeline were kept name the engine only in
+    the fingerprint; the demo's chapters, transcript and soundbite keep their times."""
     with monkeypatch.context() as m:
         m.setattr(master, "ENGINE_VERSION", "3")
         first = publish(project, "episode", "1")
     manifest = project / "public/manifest.json"
     data = json.loads(manifest.read_text())
-    del data["episodes"]["welcome"]["audio"]["engine"]
-    manifest.write_text(json.dumps(data))
+    record = data["episodes"]["welcome"]
+    del record["audio"]["engine"], record["loudness"]["timeline"]
+    manifest.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    media = tree(project / "public/episodes")
+    feed = (project / "public/women-in-surgery.xml").read_bytes()
 
     again = publish(project, "episode", "1")
     assert again["encoded"] is False and again["retagged"] is False
-    assert again["audio"]["engine"] is None and again["audio"]["older_engine"] is True
-    assert _status(project)["welcome"]["older_engine"] is True
     assert again["audio"]["sha256"] == first["audio"]["sha256"]
+    assert again["audio"]["engine"] is None and again["audio"]["older_engine"] is True
+    assert tree(project / "public/episodes") == media
+    assert (project / "public/women-in-surgery.xml").read_bytes() == feed
+    assert _status(project)["welcome"]["older_engine"] is True
