@@ -110,38 +110,38 @@ def cli(ctx: click.Context, project: Path, verbose: bool) -> None:
 @cli.command("episode")
 @click.argument("episode")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed to publish into.")
+@click.option("--remaster", is_flag=True,
+              help="Master the recording again with the current engine, even if nothing changed "
+                   "(a new MP3 under a new URL).")
 @publishing_options
-def episode_command(episode: str, feed_name: str | None, dry_run: bool, storage: str | None,
-            as_json: bool) -> None:
+def episode_command(episode: str, feed_name: str | None, remaster: bool, dry_run: bool,
+                    storage: str | None, as_json: bool) -> None:
     """Publish EPISODE (a folder, a number or a slug): master, tag, upload, rebuild the feed."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
     ep = s.catalog.episode(episode)
-    _refuse_on_errors(gather.before_upload(s, [ep]), out, ep.folder / "episode.toml")
-    out.result(publish_episode(s, ep), _show_episode)
-
-
-def _refuse_on_errors(problems: list, out: Output, where: Path | str) -> None:
-    """Warnings are shown and publishing goes on; errors stop it before any upload."""
-    for p in problems:
-        out.log(str(p))
-    errors = sum(p.level == "error" for p in problems)
-    if errors:
-        raise PublishError(f"{errors} error(s) listed above; nothing was published",
-                           where=where)
+    gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log, ep.folder / "episode.toml")
+    out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
 
 
 def _show_episode(r: dict) -> None:
     prefix = "Would publish" if r["dry_run"] else "Published"
     for action in r["actions"]:
         click.echo(f"  {'would ' if r['dry_run'] else ''}{action}")
-    if r["audio"]:
+    audio = r["audio"]
+    if audio:
         how = "encoded" if r["encoded"] else "re-tagged" if r["retagged"] else "unchanged"
-        click.secho(f"{prefix} {r['episode']} ({how}): {r['audio']['url']}", fg="green", bold=True)
-        click.echo(f"  {r['audio']['bytes']} bytes, {r['audio']['duration_s']:.1f} s, "
+        if r["dry_run"] and r["encoded"]:
+            how = "to be encoded; published now as"
+        click.secho(f"{prefix} {r['episode']} ({how}): {audio['url']}", fg="green", bold=True)
+        click.echo(f"  {audio['bytes']} bytes, {audio['duration_s']:.1f} s, "
                    f"{r['loudness']['output_lufs']} LUFS, "
-                   f"true peak {r['loudness']['true_peak_dbtp']} dBTP")
+                   f"true peak {r['loudness']['true_peak_dbtp']} dBTP, "
+                   f"engine {audio['engine'] or '?'}")
+        if audio["older_engine"] and not (r["dry_run"] and r["encoded"]):
+            click.echo(f"  mastered by an older engine; publish episode {r['episode']} "
+                       "--remaster masters it again")
     else:
         click.secho(f"{prefix} {r['episode']} (to be encoded)", fg="green", bold=True)
     _show_feeds(r)

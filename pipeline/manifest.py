@@ -12,6 +12,9 @@ from .errors import PublishError
 
 MANIFEST_KEY = "manifest.json"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+# Records written before AudioObject.engine existed name their engine only inside the audio
+# fingerprint, as one of these.
+FINGERPRINTED_ENGINES = ("1", "2", "3")
 
 
 class Record(BaseModel):
@@ -28,6 +31,14 @@ class AudioObject(StoredObject):
     duration_s: float
     audio_fingerprint: str
     tags_fingerprint: str
+    # The mastering engine (master.ENGINE_VERSION) that made this audio; None in records
+    # written before the manifest kept it (engine 3 or older).
+    engine: str | None = None
+
+    def older_engine(self, current: str) -> bool:
+        """Whether an engine before `current` mastered this audio: a re-run keeps it anyway,
+        only `--remaster` brings it to the current engine."""
+        return self.engine is None or int(self.engine) < int(current)
 
 
 class PublishedChapter(Record):

@@ -16,10 +16,15 @@ from typing import Literal
 
 from .audio import master
 from .audio.id3 import ChapterMark, TagData, write_tags
+from .audio.timeline import Placement
+from .checks.gather import refuse_on_errors
+from .checks.rules import check_times
 from .errors import ConfigError, PublishError
 from .faults import crashpoint
 from .feed import chapters, notes, transcript
+from .feed.timing import EpisodeTimes
 from .manifest import (
+    FINGERPRINTED_ENGINES,
     AudioObject,
     EpisodeRecord,
     FeedRecord,
@@ -27,7 +32,6 @@ from .manifest import (
     PublishedChapter,
     PublishedFile,
     PublishedPerson,
-    PublishedSoundbite,
     episode_guid,
     podcast_guid,
 )
@@ -100,18 +104,45 @@ class EpisodePlan:
     source: Path
     settings: AudioSettings
     bumpers: list[tuple[float, Path]]
-    audio_fp: str
+    inputs: dict  # what the audio is made from: recording, settings, clips, bumpers
+    engine: str  # the engine whose audio is published: the one kept, or the current one
     action: AudioAction
     cover: Upload | None
+    recorded: EpisodeTimes  # chapters, cues and soundbites on the recording's clock
+    placement: Placement | None  # where the published MP3 holds the recording, if known
+    remaster: bool = False
 
     @property
     def known(self) -> AudioObject | None:
         return self.existing.audio if self.existing else None
 
+    @property
+    def audio_fp(self) -> str:
+        return _audio_fingerprint(self.inputs, self.engine)
 
-def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePlan:
-    """Encode when the audio or its settings changed, or when the published MP3 is missing or
-    damaged (so a re-run is never a dead end); re-tag when only metadata did."""
+    def encoding(self) -> EpisodePlan:
+        """This plan, mastering the recording anew with the current engine."""
+        return replace(self, action="encode", engine=master.ENGINE_VERSION)
+
+
+def _audio_fingerprint(inputs: dict, engine: str) -> str:
+    return _fingerprint({**inputs, "engine": engine})
+
+
+def _made_by(known: AudioObject, inputs: dict) -> str | None:
+    """The engine that mastered the published audio from exactly these inputs; None when the
+    inputs changed since (a record without an engine names it in its fingerprint)."""
+    engines = [known.engine] if known.engine else FINGERPRINTED_ENGINES
+    return next((e for e in engines if _audio_fingerprint(inputs, e) == known.audio_fingerprint),
+                None)
+
+
+def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
+                 remaster: bool = False) -> EpisodePlan:
+    """Encode when the audio or its settings changed, when the published MP3 is missing or
+    damaged (so a re-run is never a dead end), or when the producer asks (`remaster`); re-tag
+    when only metadata did. A newer engine alone never re-encodes: published audio keeps its
+    bytes and URL until its recording or settings change."""
     show_guid = manifest.feeds[s.feed.name].podcast_guid
     existing = _published_as(s, ep, manifest)
     guid = existing.guid if existing else (ep.guid or episode_guid(show_guid, ep.slug))
@@ -121,22 +152,44 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodePl
     settings = episode_audio(s.feed, ep)
     bumpers = episode_bumpers(s.feed, ep)
     clips = [p for p in (settings.intro, settings.outro) if p is not None]
-    audio_fp = _fingerprint({"source": sha256_file(source), "audio": settings.model_dump(),
-                             "clips": [sha256_file(p) for p in clips],
-                             "bumpers": [(at, sha256_file(p)) for at, p in bumpers],
-                             "engine": master.ENGINE_VERSION})
+    inputs = {"source": sha256_file(source), "audio": settings.model_dump(),
+              "clips": [sha256_file(p) for p in clips],
+              "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
     known = existing.audio if existing else None
-    action: AudioAction = "encode"
-    if known is not None and known.audio_fingerprint == audio_fp and _intact(s, known):
-        # Tags depend on the duration only through the last chapter's end, known from before.
-        tags = _tag_data(s, ep, guid, description, known.duration_s)
-        same_tags = known.tags_fingerprint == _tags_fingerprint(tags, audio_fp)
-        action = "unchanged" if same_tags and existing.slug == ep.slug else "retag"
     cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
-    return EpisodePlan(ep=ep, guid=guid, existing=existing, notes_html=notes_html,
+    recorded = EpisodeTimes.of(ep, transcript.read(ep.file(ep.transcript))
+                               if ep.transcript is not None else None)
+    placement = _published_placement(existing, recorded, settings, bumpers) \
+        if existing else None
+    plan = EpisodePlan(ep=ep, guid=guid, existing=existing, notes_html=notes_html,
                        description=description, source=source, settings=settings,
-                       bumpers=bumpers, audio_fp=audio_fp, action=action, cover=cover)
+                       bumpers=bumpers, inputs=inputs, engine=master.ENGINE_VERSION,
+                       action="encode", cover=cover, recorded=recorded, placement=placement,
+                       remaster=remaster)
+    made_by = _made_by(known, inputs) if known is not None and not remaster else None
+    if made_by is None or placement is None or not _intact(s, known):
+        return plan
+    kept = replace(plan, engine=made_by)
+    # Tags depend on the duration only through the last chapter's end, known from before.
+    tags = _tag_data(s, ep, guid, description, known.duration_s,
+                     recorded.on_episode(placement).chapters)
+    same_tags = known.tags_fingerprint == _tags_fingerprint(tags, kept.audio_fp)
+    same = same_tags and existing.slug == ep.slug
+    return replace(kept, action="unchanged" if same else "retag")
+
+
+def _published_placement(rec: EpisodeRecord, recorded: EpisodeTimes, settings: AudioSettings,
+                         bumpers: list[tuple[float, Path]]) -> Placement | None:
+    """Where the published MP3 holds the recording, as its mastering reported it, so a re-tag
+    maps times as the encode did. Records from before that was reported: the identity when
+    nothing moved the recording or nothing is timed against it; else None (unknown, and only
+    mastering again can tell)."""
+    if "timeline" in rec.loudness:
+        return Placement.from_dict(rec.loudness["timeline"])
+    moved = settings.intro is not None or bool(bumpers) or settings.trim_silence
+    timed = recorded.chapters or recorded.cues or recorded.soundbites
+    return None if moved and timed else Placement(settings.sample_rate)
 
 
 def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
@@ -174,6 +227,7 @@ class EpisodeAudio:
     report: dict
     uploads: list[Upload]
     action: AudioAction  # what was done: a planned re-tag may have turned into an encode
+    times: EpisodeTimes  # chapters, cues and soundbites on the MP3's clock
 
 
 def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
@@ -186,9 +240,10 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
             s.storage.download(plan.known.key, mp3, sha256=plan.known.sha256)
         except IntegrityError as exc:  # the storage vouched for bytes it no longer has
             s.log(f"warning: {exc}: mastering the recording again")
-            return make_audio(s, replace(plan, action="encode"), tmp)
+            return make_audio(s, plan.encoding(), tmp)
         _strip_tags(mp3)
         loudness, report = plan.existing.loudness, plan.existing.report
+        placement = plan.placement
     else:
         with s.progress("Mastering", PERMILLE) as update:
             mastered = master.master_to_mp3(s.exe, plan.source, mp3, plan.settings,
@@ -201,17 +256,20 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
         report_uploads = _loudness_report(s, ep, mastered, tmp)
         uploads += report_uploads.values()
         report = {k: up.stored() for k, up in report_uploads.items()}
+        placement = mastered.timeline
     duration = _duration(mp3)
-    tags = _tag_data(s, ep, plan.guid, plan.description, duration)
+    times = plan.recorded.on_episode(placement)
+    tags = _tag_data(s, ep, plan.guid, plan.description, duration, times.chapters)
     write_tags(mp3, tags)
     crashpoint("tagged")
     up = addressed(f"episodes/{ep.slug}", ep.slug, mp3, s.media_cache())
     uploads.append(up)
     audio = AudioObject(**up.stored().model_dump(), duration_s=duration,
                         audio_fingerprint=plan.audio_fp,
-                        tags_fingerprint=_tags_fingerprint(tags, plan.audio_fp))
+                        tags_fingerprint=_tags_fingerprint(tags, plan.audio_fp),
+                        engine=plan.engine)
     return EpisodeAudio(audio=audio, loudness=loudness, report=report, uploads=uploads,
-                        action=plan.action)
+                        action=plan.action, times=times)
 
 
 def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
@@ -227,11 +285,11 @@ def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
 
 
 def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
-              duration_s: float | None) -> TagData:
+              duration_s: float | None, published: list[PublishedChapter]) -> TagData:
+    """What goes into the MP3's tags; `published` are the chapters at their times in it."""
     cover = ep.file(ep.artwork) if ep.artwork else s.feed.artwork_path()
     marks: tuple[ChapterMark, ...] = ()
-    if ep.chapters and duration_s:
-        published = _marks(ep)
+    if published and duration_s:
         ends = [c.start_s for c in published[1:]] + [duration_s]
         marks = tuple(ChapterMark(c.start_s, end, c.title, c.url)
                       for c, end in zip(published, ends))
@@ -285,31 +343,26 @@ class SideFiles:
         return ([self.chapters] if self.chapters else []) + [up for up, _ in self.transcripts]
 
 
-def side_files(s: Session, ep: EpisodeConfig, tmp: Path) -> SideFiles:
+def side_files(s: Session, ep: EpisodeConfig, times: EpisodeTimes, tmp: Path) -> SideFiles:
+    """The chapters and transcript files, at their times in the MP3 (`times`: the same lists
+    the ID3 chapters and the manifest's psc chapters and soundbites are made from)."""
     folder = f"episodes/{ep.slug}"
     chapters_up = None
-    if ep.chapters:
+    if times.chapters:
         path = tmp / f"{ep.slug}.chapters.json"
-        path.write_text(chapters.to_json(_marks(ep)), encoding="utf-8")
+        path.write_text(chapters.to_json(times.chapters), encoding="utf-8")
         chapters_up = addressed(folder, ep.slug, path, s.media_cache(), ".chapters.json")
     transcripts = []
-    if ep.transcript is not None:
-        cues = transcript.read(ep.file(ep.transcript))
+    if times.cues is not None:
         for suffix, (mime, _rel) in transcript.FORMATS.items():
             path = tmp / f"{ep.slug}.transcript{suffix}"
-            path.write_text(transcript.WRITERS[suffix](cues), encoding="utf-8")
+            path.write_text(transcript.WRITERS[suffix](times.cues), encoding="utf-8")
             transcripts.append((addressed(folder, ep.slug, path, s.media_cache()), mime))
     return SideFiles(chapters_up, transcripts)
 
 
-def _marks(ep: EpisodeConfig) -> list[PublishedChapter]:
-    """The chapters as published: the one list JSON, ID3 and psc chapters are all made from."""
-    return [PublishedChapter(start_s=c.start_s, title=c.title, url=c.url, image=c.image)
-            for c in ep.chapters]
-
-
-def episode_record(s: Session, plan: EpisodePlan, audio: AudioObject, loudness: dict,
-                   report: dict, side: SideFiles) -> EpisodeRecord:
+def episode_record(s: Session, plan: EpisodePlan, made: EpisodeAudio,
+                   side: SideFiles) -> EpisodeRecord:
     """The manifest's record of the episode; an unchanged episode keeps its `updated` time,
     so the feed's bytes stay put."""
     ep = plan.ep
@@ -317,16 +370,15 @@ def episode_record(s: Session, plan: EpisodePlan, audio: AudioObject, loudness: 
         slug=ep.slug, guid=plan.guid, title=ep.title, number=ep.number, season=ep.season,
         published=ep.published, updated=s.now,
         explicit=s.feed.explicit if ep.explicit is None else ep.explicit, type=ep.type,
-        description=plan.description, notes_html=plan.notes_html, audio=audio,
+        description=plan.description, notes_html=plan.notes_html, audio=made.audio,
         artwork=plan.cover.stored() if plan.cover else None,
-        chapters=_marks(ep),
+        chapters=made.times.chapters,
         persons=[PublishedPerson(**p.model_dump()) for p in ep.persons],
         chapters_file=side.chapters.stored() if side.chapters else None,
         transcripts=[PublishedFile(**up.stored().model_dump(), type=mime)
                      for up, mime in side.transcripts],
-        soundbites=[PublishedSoundbite(start_s=b.start_s, duration_s=b.duration,
-                                       title=b.title) for b in ep.soundbites],
-        block=ep.block, loudness=loudness, report=report)
+        soundbites=made.times.soundbites,
+        block=ep.block, loudness=made.loudness, report=made.report)
     existing = plan.existing
     if existing is not None and record.model_copy(update={"updated": existing.updated}) \
             == existing:
@@ -336,33 +388,37 @@ def episode_record(s: Session, plan: EpisodePlan, audio: AudioObject, loudness: 
 
 # --- the command --------------------------------------------------------------------------
 
-def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
-    """Master, tag and upload one episode; then the manifest; then every feed of the storage."""
+def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> dict:
+    """Master, tag and upload one episode; then the manifest; then every feed of the storage.
+
+    `remaster` masters the recording anew with the current engine even when nothing changed."""
     manifest, uploads = with_feed_records(s, s.read_manifest())
     crashpoint("manifest-read")
-    plan = plan_episode(s, ep, manifest)
+    plan = plan_episode(s, ep, manifest, remaster)
     uploads += [plan.cover] if plan.cover else []
     result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run}
 
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
-        side = side_files(s, ep, Path(tmp))
-        uploads += side.uploads
         if plan.action == "unchanged":
             made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [],
-                                plan.action)
+                                plan.action, plan.recorded.on_episode(plan.placement))
         elif s.dry_run:
-            s.actions.append("re-tag the published MP3" if plan.action == "retag"
-                             else f"master and encode {plan.source}")
-            if plan.known is None:  # never published: nothing measured yet to show
+            s.actions.append(_audio_action(plan))
+            if plan.placement is None:  # never published, or not where its recording lies
                 return {**result, "encoded": plan.action == "encode", "retagged": False,
                         "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
                         "actions": s.actions}
             report = plan.existing.report if plan.action == "retag" else {}
-            made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action)
+            made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action,
+                                plan.recorded.on_episode(plan.placement))
         else:
             made = make_audio(s, plan, Path(tmp))
-        uploads += made.uploads
-        record = episode_record(s, plan, made.audio, made.loudness, made.report, side)
+        # The times as published, checked against the MP3 before anything is uploaded.
+        refuse_on_errors(check_times(ep, made.times, made.audio.duration_s, in_mp3=True),
+                         s.log, ep.folder / "episode.toml")
+        side = side_files(s, ep, made.times, Path(tmp))
+        uploads += side.uploads + made.uploads
+        record = episode_record(s, plan, made, side)
         renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
         feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0].with_episode(
             record, replacing=renamed), uploads)
@@ -371,9 +427,23 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
     return {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
             "audio": {"url": public_url(s.feed.base_url, audio.key),
                       "location": s.storage.location(audio.key), "bytes": audio.bytes,
-                      "duration_s": audio.duration_s, "sha256": audio.sha256},
+                      "duration_s": audio.duration_s, "sha256": audio.sha256,
+                      "engine": audio.engine,
+                      "older_engine": audio.older_engine(master.ENGINE_VERSION)},
             "loudness": _loudness_summary(made.loudness),
             "feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "actions": s.actions}
+
+
+def _audio_action(plan: EpisodePlan) -> str:
+    """What a dry run says it would do with the audio."""
+    if plan.action == "retag":
+        return "re-tag the published MP3"
+    if plan.remaster and plan.known is not None:
+        made_by = (f"engine {plan.known.engine}" if plan.known.engine
+                   else f"an unrecorded engine, {FINGERPRINTED_ENGINES[-1]} or older")
+        return (f"re-master {plan.source} with engine {master.ENGINE_VERSION} (the published "
+                f"MP3 was mastered by {made_by})")
+    return f"master and encode {plan.source}"
 
 
 def _loudness_summary(loudness: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .audio import master
 from .project.config import public_url
 from .session import Session
 
@@ -14,7 +15,7 @@ def rows(s: Session) -> list[dict]:
         out[ep.slug] = {"episode": ep.slug, "number": ep.number, "title": ep.title,
                         "state": "draft", "published": ep.published.isoformat(),
                         "duration_s": None, "output_lufs": None, "url": None,
-                        "report": None}
+                        "report": None, "engine": None, "older_engine": False}
     for slug, rec in manifest.episodes.items():
         out[slug] = {"episode": slug, "number": rec.number, "title": rec.title,
                      "state": "published" if rec.published <= s.now else "scheduled",
@@ -22,12 +23,15 @@ def rows(s: Session) -> list[dict]:
                      "output_lufs": rec.loudness.get("output", {}).get("integrated_lufs"),
                      "url": public_url(s.feed.base_url, rec.audio.key),
                      "report": (public_url(s.feed.base_url, rec.report["png"].key)
-                                if "png" in rec.report else None)}
+                                if "png" in rec.report else None),
+                     "engine": rec.audio.engine,
+                     "older_engine": rec.audio.older_engine(master.ENGINE_VERSION)}
     return sorted(out.values(), key=lambda r: (r["published"], r["number"]))
 
 
 def table(rows: list[dict]) -> str:
-    header = ("#", "episode", "state", "publish date", "duration", "LUFS", "URL",
+    """The rows as text; episodes an older engine mastered are marked, with how to update them."""
+    header = ("#", "episode", "state", "publish date", "duration", "LUFS", "engine", "URL",
               "loudness report")
     lines = [header]
     for r in rows:
@@ -35,6 +39,16 @@ def table(rows: list[dict]) -> str:
         lines.append((str(r["number"]), r["episode"], r["state"], r["published"][:16],
                       f"{int(dur // 60)}:{int(dur % 60):02d}" if dur is not None else "-",
                       f"{r['output_lufs']:.1f}" if r["output_lufs"] is not None else "-",
-                      r["url"] or "-", r["report"] or "-"))
+                      _engine(r), r["url"] or "-", r["report"] or "-"))
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines)
+    text = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines)
+    if any(r["older_engine"] for r in rows):
+        text += (f"\n* mastered by an engine older than {master.ENGINE_VERSION}: re-runs keep "
+                 "its audio; publish episode EPISODE --remaster masters it again")
+    return text
+
+
+def _engine(row: dict) -> str:
+    if row["url"] is None:
+        return "-"
+    return (row["engine"] or "?") + ("*" if row["older_engine"] else "")

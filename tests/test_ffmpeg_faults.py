@@ -69,5 +69,6 @@ def test_disk_full_while_encoding_leaves_no_partial_file(project, tmp_path):
         timeout=600, check=False)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "file-size limit" in proc.stderr  # ffmpeg writes the MP3 and dies by SIGXFSZ
     assert list(scratch.iterdir()) == []  # the partial MP3 was removed with its folder
     assert tree(project / "public") == {}

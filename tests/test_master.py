@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from mutagen.mp3 import MP3
 
 from cli import cli
 from pipeline.audio import ffmpeg
@@ -206,3 +207,26 @@ def test_bumpers_pause_the_recording_where_they_belong(tmp_path):
     subprocess.run([EXE, "-v", "error", "-ss", "4.2", "-t", "1.6", "-i", str(dst), str(clip)],
                    check=True)
     assert ebur128(clip)["I"] == pytest.approx(-16, abs=1.5)
+
+
+def _decoded_frames(path: Path) -> int:
+    """How many sample frames ffmpeg's decoder gives (it trims what the Info header says)."""
+    raw = subprocess.run([EXE, "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-"],
+                         capture_output=True, check=True).stdout
+    return len(raw) // 2
+
+
+def test_mp3_has_an_info_header_with_its_exact_length(tmp_path):
+    """LAME's Info header needs a seekable output: without it players estimate the duration
+    and cannot drop the encoder's delay and padding."""
+    seconds = 7.3
+    src = write_wav(tmp_path / "s.wav", speech_like(seconds, peak=0.3), 44100)
+    dst = tmp_path / "a folder's [odd] name: x|y" / "o.mp3"
+    dst.parent.mkdir()
+    master_to_mp3(EXE, src, dst, AudioSettings())
+    first_frame = dst.read_bytes()[:MP3(dst).info.bitrate // 8 * 1152 // 44100 + 1]
+    assert b"Info" in first_frame
+    frame_s = 1152 / 44100
+    decoded = _decoded_frames(dst)
+    assert MP3(dst).info.length == pytest.approx(decoded / 44100, abs=frame_s)
+    assert decoded / 44100 == pytest.approx(seconds, abs=frame_s)  # delay and padding dropped

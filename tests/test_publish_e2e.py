@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import uuid
 import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
@@ -14,6 +15,8 @@ import pytest
 from helpers import run_json
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
+
+from pipeline.audio import ffmpeg
 
 FEED_URL = "https://media.example.org/women-in-surgery/women-in-surgery.xml"
 BASE = "https://media.example.org/women-in-surgery/"
@@ -152,3 +155,17 @@ def test_id3_tags_read_back(published):
     info = MP3(mp3).info
     assert info.sample_rate == 44100 and info.channels == 2 and info.bitrate == 128000
     assert abs(info.length - r["audio"]["duration_s"]) < 0.05
+
+
+def test_published_mp3_has_an_info_header_and_its_exact_length(published):
+    """Tagged and uploaded, the MP3 keeps LAME's Info header, so the duration players and the
+    feed read is the decoded length, not an estimate from the file size."""
+    _, r = published
+    mp3 = _local(r["audio"]["location"])
+    first_frame = ID3(mp3).size
+    assert b"Info" in mp3.read_bytes()[first_frame:first_frame + 418]  # 128k at 44.1 kHz
+    decoded = subprocess.run([ffmpeg.find_ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le",
+                              "-ac", "1", "-"], capture_output=True, check=True).stdout
+    decoded_s = len(decoded) / 2 / 44100
+    assert MP3(mp3).info.length == pytest.approx(decoded_s, abs=1152 / 44100)
+    assert r["audio"]["duration_s"] == pytest.approx(decoded_s, abs=1152 / 44100)

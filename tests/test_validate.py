@@ -343,20 +343,6 @@ def test_published_chapters_that_are_not_json_are_found(published_xml):
     assert "not a Podcasting 2.0 JSON chapters file" in msg
 
 
-def test_intro_with_chapters_is_refused_until_times_can_shift(project, episode_toml):
-    """Chapter times are the recording's; an intro would put them early by its length."""
-    from helpers import run, set_key, tree
-
-    clip = episode_toml.parent / "recording.opus"
-    set_key(episode_toml, "intro", f'"{clip.name}"')
-    proc = run(project, "episode", "1", check=False)
-    assert proc.returncode != 0
-    assert "chapters" in proc.stderr and "intro" in proc.stderr
-    assert tree(project / "public") == {}
-    set_key(episode_toml, "intro", "false")
-    assert run(project, "episode", "1").returncode == 0
-
-
 def test_bumper_clips_resolve_from_the_episode_or_the_feed(project, episode_toml):
     from pipeline.project.config import ConfigError, episode_bumpers, load_episode, load_feed
 

@@ -65,6 +65,9 @@ class FFmpegError(PublishError):
     """ffmpeg failed; the message ends with the tail of its stderr."""
 
 
+# What a signal means where ffmpeg could not say it: it writes the MP3 itself, and a file-size
+# limit (ulimit -f) kills it with SIGXFSZ before it can print a word.
+_SIGNALS = {signal.SIGXFSZ: " (the file it wrote reached the file-size limit)"}
 STALL_ENV = "PUBLISH_FFMPEG_STALL_S"
 DEFAULT_STALL_S = 120.0
 _PROGRESS_LINE = re.compile(r"^[a-z_0-9]+=\S*$")
@@ -157,8 +160,10 @@ class Supervised:
             raise FFmpegError(f"ffmpeg stopped responding for {self.stall_s:.0f} s while "
                               f"{self.what} and was stopped", where=self.where)
         if code != 0:
-            how = f"was killed by signal {-code}" if code < 0 else "failed"
-            raise FFmpegError(f"ffmpeg {how} while {self.what}: {_tail(list(self.lines))}",
+            how = f"was killed by signal {-code}{_SIGNALS.get(-code, '')}" if code < 0 \
+                else "failed"
+            said = _tail(list(self.lines))
+            raise FFmpegError(f"ffmpeg {how} while {self.what}" + (f": {said}" if said else ""),
                               where=self.where)
         return "\n".join(self.lines)
 
@@ -255,12 +260,27 @@ def decode_args(exe: str, src: Path | str, rate: int, channels: int,
             "-f", "f32le", "-ac", str(channels), "-ar", str(rate), "-"]
 
 
-def mp3_encode_args(exe: str, rate: int, channels: int, bitrate_kbps: int) -> list[str]:
-    """Float frames on stdin to a CBR MP3 on stdout, with no tags (they are written later)."""
+def mp3_encode_args(exe: str, rate: int, channels: int, bitrate_kbps: int,
+                    path: Path | None = None) -> list[str]:
+    """Float frames on stdin to a CBR MP3 with no tags (they are written later), written twice
+    by the tee muxer: to `path`, a file ffmpeg can seek back in to fill in LAME's Info header
+    (the exact length and the encoder delay), and to stdout, for a verifier to read while the
+    encode runs. A pipe alone cannot carry the header, which is only known at the end.
+    Without `path` (a trial encode) the MP3 goes to stdout only."""
+    mp3 = "f=mp3:id3v2_version=0"
+    outputs = f"[{mp3}]pipe:1" if path is None else \
+        f"[{mp3}:write_xing=1]{_tee_escape(f'file:{Path(path).absolute()}')}|[{mp3}]pipe:1"
     return [*base_args(exe), "-f", "f32le", "-ac", str(channels),
-            "-ar", str(rate), "-i", "-", "-map_metadata", "-1",
-            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-id3v2_version", "0",
-            "-write_xing", "1", "-f", "mp3", "-"]
+            "-ar", str(rate), "-i", "-", "-map", "0:a", "-map_metadata", "-1",
+            # ffmpeg labels the Info header "Lavc"; readers such as mutagen apply its delay and
+            # padding only under LAME's own label, and the header follows LAME 3.100's layout.
+            "-metadata:s:a:0", "encoder=LAME3.100",
+            "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-f", "tee", outputs]
+
+
+def _tee_escape(name: str) -> str:
+    """A file name as one output of the tee muxer, whose list syntax uses | [ ] : and quotes."""
+    return re.sub(r"([^\w/.-])", r"\\\1", name)
 
 
 def chunks(stream: BinaryIO, channels: int) -> Iterator[np.ndarray]:

@@ -20,15 +20,15 @@ import numpy as np
 from ..errors import PublishError
 from ..project.config import AudioSettings
 from . import ffmpeg
-from .gain import gain_for, predicted_lufs
 from .codec_loss import codec_loss_lu, loudest_stretch
 from .denoise import denoised_copy
+from .gain import gain_for, predicted_lufs
 from .leveler import LevelerSettings, Leveling, VoicingAnalyser, VoicingFeatures, gain_curve
 from .leveler import apply as apply_curve
 from .limiter import Limiter
 from .meter import DETAIL_S, SEGMENT_S, Measurement, Meter
 from .source import check_complete
-from .timeline import Clips, assemble, body_range, load_clips
+from .timeline import Clips, Placement, assemble, body_range, load_clips, placement
 
 TOLERANCE_LU = 0.5
 MAX_GAIN_DB = 30.0
@@ -39,7 +39,8 @@ CODEC_HEADROOM_DB = 1.5
 _MEASURE_SHARE = 0.15  # of the progress bar; the encode pass takes the rest
 _DENOISE_SHARE = 0.6  # with audio.denoise: RNNoise is slower than everything else together
 MIN_DURATION_S = 0.4  # one BS.1770 gating block
-# Bump when a change to mastering changes the output, so published episodes are re-encoded.
+# Bump when a change to mastering changes the output: the manifest records it per episode and
+# `publish status` marks what an older one made (re-mastered only on --remaster).
 ENGINE_VERSION = "4"
 
 
@@ -59,6 +60,7 @@ class MasterReport:
     """What mastering did, for the manifest, `--json` and the loudness report.
 
     `first_encode` is the verification of the first MP3 when a corrective re-encode followed.
+    `timeline` is where the recording landed in the MP3, to map chapters and cues onto it.
     `series` (short-term loudness before/after and the limiter's gain, every 100 ms) is for the
     report writer and stays out of `to_dict`, which goes into the manifest.
     """
@@ -74,6 +76,7 @@ class MasterReport:
     first_encode: Loudness | None = None
     trimmed_s: float = 0.0
     leveler: dict | None = None
+    timeline: Placement | None = None
     series: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -188,6 +191,7 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
         limiter_ceiling_dbtp=round(ceiling, 2), first_encode=first,
         trimmed_s=round(source.duration_s - (body[1] - body[0]) / audio.sample_rate, 2),
         leveler=_leveler_summary(leveling),
+        timeline=placement(body, clips, audio),
         series={"before_lufs": _plain(source.short_term), "after_lufs": _plain(out.short_term),
                 "limiter_gain_db": _plain(limiter.gain_db_per_segment()),
                 **_leveler_series(leveling, source),
@@ -283,14 +287,13 @@ def _render(exe: str, src: Path, tmp: Path, audio: AudioSettings, gain: float, c
     meter = Meter(rate, channels)
     crossfade = round(audio.crossfade_ms / 1000 * rate)
     with (ffmpeg.pipe(_source_args(exe, src, audio), "decoding", where=src) as dec,
-          ffmpeg.pipe(ffmpeg.mp3_encode_args(exe, rate, channels, audio.bitrate),
+          ffmpeg.pipe(ffmpeg.mp3_encode_args(exe, rate, channels, audio.bitrate, tmp),
                       "encoding the MP3", where=src,
                       direction="both") as enc,
           ffmpeg.pipe(ffmpeg.decode_args(exe, "-", rate, channels, fmt="mp3"),
-                      "decoding the encoded MP3", where=src, direction="both") as ver,
-          open(tmp, "wb") as out):
+                      "decoding the encoded MP3", where=src, direction="both") as ver):
         block = ffmpeg.CHUNK_FRAMES * channels * 4
-        threads = [ffmpeg.Drain(enc.stdout, [out.write, ver.stdin.write], close=ver.stdin),
+        threads = [ffmpeg.Drain(enc.stdout, [ver.stdin.write], close=ver.stdin),
                    ffmpeg.Drain(ver.stdout, [lambda b: meter.add(ffmpeg.frames(b, channels))],
                                 size=block)]
         detail = max(1, round(DETAIL_S * rate))

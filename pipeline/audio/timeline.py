@@ -18,6 +18,47 @@ SILENCE_PAD_S = 0.2
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where the recording lands in the episode, in frames at `rate`: the intro (minus the
+    crossfade) before it, what trimming kept of it, the bumpers played inside it. Mastering
+    reports it and the manifest keeps it, so times map the same way when an episode is only
+    re-tagged. Without trimming, intro and bumpers it is the identity: Placement(rate)."""
+
+    rate: int
+    offset: int = 0  # where the recording's first kept frame plays in the episode
+    first: int = 0  # the first frame of the recording kept
+    last: int | None = None  # the frame after the last one kept; None: to its end
+    bumpers: tuple[tuple[int, int], ...] = ()  # (frame of the recording, length), in order
+
+    def episode_s(self, t_s: float, end: bool = False) -> float:
+        """Where a moment of the recording plays in the episode, to the millisecond.
+
+        A moment that trimming cut plays at the nearest kept one. A bumper at the very moment
+        plays before it, unless the moment is the `end` of something (a cue, a soundbite),
+        which then ends as the bumper starts."""
+        frame = max(round(t_s * self.rate), self.first)
+        t_s = max(t_s, self.first / self.rate)
+        if self.last is not None and frame >= self.last:
+            frame, t_s = self.last, self.last / self.rate
+        played = sum(n for at, n in self.bumpers if at < frame or (at == frame and not end))
+        return round(t_s + (self.offset - self.first + played) / self.rate, 3)
+
+    def span(self, start_s: float, end_s: float) -> tuple[float, float]:
+        """Where a stretch of the recording plays; one that a bumper would split starts after
+        the bumper instead, so it never plays across it."""
+        lo, hi = round(start_s * self.rate), round(end_s * self.rate)
+        inside = [at for at, _ in self.bumpers if lo < at < hi]
+        if inside:
+            start_s = inside[-1] / self.rate
+        return self.episode_s(start_s), self.episode_s(end_s, end=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Placement:
+        """From the manifest's JSON (where tuples became lists)."""
+        return cls(**{**d, "bumpers": tuple(tuple(b) for b in d.get("bumpers", ()))})
+
+
+@dataclass(frozen=True)
 class Clips:
     """Intro and outro (levelled, faded) and the bumpers as (frame of the recording, samples)."""
 
@@ -51,6 +92,30 @@ def load_clips(exe: str, audio: AudioSettings,
                  load(audio.outro, audio.crossfade_ms, audio.fade_ms), inserts)
 
 
+def _layout(body: tuple[int, int], clips: Clips,
+            crossfade: int) -> tuple[int, list[tuple[int, np.ndarray]], int]:
+    """Where `assemble` puts the parts: the episode frame the body starts at (after the intro,
+    less the crossfade), the bumpers at kept frames in playing order, and how long the body
+    with its bumpers runs."""
+    first, last = body
+    # A bumper before the trimmed start plays at the start; after the end, at the end.
+    inserts = sorted(((min(max(at, first), last), samples) for at, samples in clips.bumpers),
+                     key=lambda item: item[0])
+    length = last - first + sum(len(samples) for _, samples in inserts)
+    intro = clips.intro.samples if clips.intro else None
+    start = max(0, len(intro) - min(crossfade, len(intro), length // 2)) if intro is not None else 0
+    return start, inserts, length
+
+
+def placement(body: tuple[int, int], clips: Clips, audio: AudioSettings) -> Placement:
+    """Where `assemble` puts the recording, for mapping times onto the episode."""
+    rate = audio.sample_rate
+    start, inserts, _ = _layout(body, clips, round(audio.crossfade_ms / 1000 * rate))
+    # Plain ints: the frames come from numpy and the placement goes into the manifest's JSON.
+    return Placement(rate, int(start), int(body[0]), int(body[1]),
+                     tuple((int(at), len(samples)) for at, samples in inserts))
+
+
 def assemble(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
              clips: Clips, crossfade: int,
              level: Callable[[np.ndarray, int], np.ndarray] | None = None
@@ -63,11 +128,7 @@ def assemble(chunks: Iterator[np.ndarray], gain: float, body: tuple[int, int],
     """
     intro, outro = (c.samples if c else None for c in (clips.intro, clips.outro))
     first, last = body
-    # A bumper before the trimmed start plays at the start; after the end, at the end.
-    inserts = sorted(((min(max(at, first), last), samples) for at, samples in clips.bumpers),
-                     key=lambda item: item[0])
-    length = last - first + sum(len(samples) for _, samples in inserts)
-    start = max(0, len(intro) - min(crossfade, len(intro), length // 2)) if intro is not None else 0
+    start, inserts, length = _layout(body, clips, crossfade)
     outro_at = start + length - (min(crossfade, len(outro), length // 2)
                                  if outro is not None else 0)
     if intro is not None and start:

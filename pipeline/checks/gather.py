@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 from ..audio import ffmpeg
+from ..errors import PublishError
 from ..feed import notes, transcript
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
-from ..project.config import EpisodeConfig, FeedConfig, episode_audio, public_url
+from ..project.config import EpisodeConfig, FeedConfig, public_url
 from ..session import Session
 from ..storage import content_type_for
 from .rules import (
@@ -23,7 +25,6 @@ from .rules import (
     check_feed_config,
     check_published,
     check_rendered,
-    check_timeline,
     warning,
 )
 
@@ -46,8 +47,18 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
         cues = transcript.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         problems += check_episode_config(ep, description, duration, cues, artwork)
-        problems += check_timeline(ep, episode_audio(s.feed, ep))
     return problems
+
+
+def refuse_on_errors(problems: list[Problem], log: Callable[[str], None],
+                     where: Path | str) -> None:
+    """Warnings are shown and publishing goes on; errors stop it before any upload."""
+    for p in problems:
+        log(str(p))
+    errors = sum(p.level == "error" for p in problems)
+    if errors:
+        raise PublishError(f"{errors} error(s) listed above; nothing was published",
+                           where=where)
 
 
 def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
@@ -118,7 +129,9 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
 
 
 def _measure(s: Session, key: str) -> float:
-    """The published MP3's duration as players compute it (0 when it has no MP3 frames)."""
+    """How long the published MP3's audio runs (0 when it has no MP3 frames): as players read
+    it, unless its bytes run out first. The Info header states the length of the whole
+    encode, so a cut upload would keep claiming it; its frames (CBR) say what is there."""
     from mutagen import MutagenError
     from mutagen.mp3 import MP3
 
@@ -126,6 +139,8 @@ def _measure(s: Session, key: str) -> float:
         local = Path(tmp) / "audio.mp3"
         s.storage.download(key, local)
         try:
-            return MP3(local).info.length
+            mp3 = MP3(local)
         except MutagenError:
             return 0.0
+        audio_bytes = local.stat().st_size - (mp3.tags.size if mp3.tags else 0)
+        return min(mp3.info.length, audio_bytes * 8 / mp3.info.bitrate)

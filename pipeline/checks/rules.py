@@ -16,10 +16,11 @@ from ..feed.chapters import parse_json as parse_chapters_json
 from ..feed.ext.itunes import ITUNES_NS
 from ..feed.ext.podcast import PODCAST_NS
 from ..feed.notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
+from ..feed.timing import EpisodeTimes
 from ..feed.transcript import Cue, TranscriptError, parse_srt, parse_vtt
 from ..feed.transcript import check as check_cues
 from ..feed.transcript import parse_json as parse_transcript_json
-from ..project.config import AudioSettings, EpisodeConfig, FeedConfig
+from ..project.config import EpisodeConfig, FeedConfig
 
 ARTWORK_PX = (1400, 3000)
 ARTWORK_FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
@@ -100,27 +101,10 @@ def check_feed_config(feed: FeedConfig, artwork: bytes) -> list[Problem]:
     return problems
 
 
-def check_timeline(ep: EpisodeConfig, audio: AudioSettings) -> list[Problem]:
-    """Chapters, transcripts and soundbites are timed against the recording; an intro, silence
-    trimming or bumpers move the recording within the MP3, so their times would be wrong."""
-    timed = [key for key, present in (("chapters", bool(ep.chapters)),
-                                      ("transcript", ep.transcript is not None),
-                                      ("soundbites", bool(ep.soundbites))) if present]
-    moved = [key for key, on in (("intro", audio.intro is not None),
-                                 ("trim_silence", audio.trim_silence),
-                                 ("bumpers", bool(ep.bumpers))) if on]
-    if not timed or not moved:
-        return []
-    return [error(at(ep.folder / "episode.toml", timed[0]),
-                  f"{' and '.join(timed)} are timed against the recording, but "
-                  f"{' and '.join(moved)} would shift it in the MP3 (not supported yet): "
-                  "set intro = false for this episode, turn trim_silence off, or drop the bumpers")]
-
-
 def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float | None,
                          cues: list[Cue] | None, artwork: bytes | None) -> list[Problem]:
-    """`duration_s` is the source recording's (what is published runs as long); None skips
-    the checks against it."""
+    """`duration_s` is the source recording's (the intro, bumpers and outro only add to it);
+    None skips the checks against it."""
     toml = ep.folder / "episode.toml"
     notes_at = at(ep.file(ep.notes_file) if ep.notes_file else toml,
                   None if ep.notes_file else "notes")
@@ -130,7 +114,6 @@ def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float 
                   f"comment are cut to {MAX_DESCRIPTION_BYTES}, content:encoded keeps them whole")]
     if artwork is not None and ep.artwork is not None:
         problems += check_artwork(artwork, ep.artwork.name, at(toml, "artwork"))
-    chapters_at = at(toml, "chapters_file" if ep.chapters_file else "chapters")
     for i, ch in enumerate(ep.chapters):
         problems += _https(ch.url, at(toml, f"chapters.{i}.url"), "warning")
         problems += _https(ch.image, at(toml, f"chapters.{i}.image"), "warning")
@@ -138,20 +121,33 @@ def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float 
         problems += _https(person.img, at(toml, f"persons.{i}.img"), "warning")
     if duration_s is None:
         return problems
+    return problems + check_times(ep, EpisodeTimes.of(ep, cues), duration_s)
+
+
+def check_times(ep: EpisodeConfig, times: EpisodeTimes, duration_s: float,
+                in_mp3: bool = False) -> list[Problem]:
+    """Chapters, cues and soundbites in order and inside the audio: as written, against the
+    recording; or (`in_mp3`) as published, moved by the intro, bumpers and trimming, against
+    the MP3, where trimming may have cut what one was timed at."""
+    toml = ep.folder / "episode.toml"
+    clock = " (times in the MP3, after the intro, bumpers and trimming)" if in_mp3 else ""
+    problems = []
     try:
-        check_starts([c.start_s for c in ep.chapters], duration_s)
+        check_starts([c.start_s for c in times.chapters], duration_s)
     except ValueError as exc:
-        problems.append(error(chapters_at, str(exc)))
-    if cues is not None:
+        problems.append(error(at(toml, "chapters_file" if ep.chapters_file else "chapters"),
+                              f"{exc}{clock}"))
+    if times.cues is not None:
         try:
-            check_cues(cues, duration_s)
+            check_cues(times.cues, duration_s)
         except TranscriptError as exc:
-            problems.append(error(at(toml, "transcript"), str(exc)))
-    for i, bite in enumerate(ep.soundbites):
-        if bite.start_s + bite.duration > duration_s:
-            problems.append(error(at(toml, f"soundbites.{i}"),
-                                  f"ends at {bite.start_s + bite.duration:g} s, after the end "
-                                  f"of the audio ({duration_s:.3f} s)"))
+            problems.append(error(at(toml, "transcript"), f"{exc}{clock}"))
+    for i, bite in enumerate(times.soundbites):
+        end_s = bite.start_s + bite.duration_s
+        if bite.duration_s <= 0 or end_s > duration_s:
+            why = "has no length left" if bite.duration_s <= 0 else \
+                f"ends at {end_s:g} s, after the end of the audio ({duration_s:.3f} s)"
+            problems.append(error(at(toml, f"soundbites.{i}"), f"{why}{clock}"))
     return problems
 
 
