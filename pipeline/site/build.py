@@ -1,0 +1,33 @@
+"""Gathers what the site is rendered from: the theme in the project, transcripts in storage.
+
+CI has neither audio nor episode folders, only the manifest and what it points at, so the
+transcript text of a page is read back from the published JSON transcript.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ..config import FeedConfig
+from ..feed import visible_episodes
+from ..manifest import Manifest
+from ..storage import Storage
+from . import model, theme
+from .render import Site, render
+from .settings import SiteSettings
+
+PROJECT_THEME = "site"  # the project folder whose templates/ and assets/ override the package's
+
+
+def build(storage: Storage, feeds: list[FeedConfig], manifest: Manifest, now: datetime,
+          project: Path, settings: SiteSettings) -> Site:
+    """The site of this storage as it should be now; a transcript not in storage (yet, in a
+    dry run) is left off its page."""
+    if not settings.enabled:
+        return Site({}, {})
+    keys = [model.transcript_key(ep)
+            for ep in visible_episodes(manifest, now, model.site_feed(feeds))]
+    transcripts = {k: data for k in keys if k and (data := storage.get_bytes(k)) is not None}
+    return render(feeds, manifest, now, theme.load(project / PROJECT_THEME), transcripts,
+                  settings)
