@@ -39,7 +39,7 @@ ALLOWED = {
     "audio": {"controls", "preload", "src", "data-player", "aria-label"},
     "ul": {"class"}, "ol": {"class"}, "li": set(), "span": {"class"}, "b": set(),
     "form": {"class", "id", "role", "hidden"}, "label": {"for"},
-    "input": {"id", "type", "autocomplete", "readonly", "value"},
+    "input": {"id", "type", "readonly", "value"},
     "textarea": {"id", "readonly", "rows"},
     "br": set(), "em": set(), "strong": set(), "i": set(), "blockquote": set(), "code": set(),
 }
