@@ -11,12 +11,10 @@ from pathlib import Path
 from helpers import REPO
 
 from pipeline import manifest as mf
-from pipeline import notes
-from pipeline import transcript as transcriptmod
-from pipeline.config import FeedConfig
+from pipeline.feed import notes, transcript
+from pipeline.project.config import FeedConfig
 from pipeline.site import theme
 from pipeline.site.render import Site, render
-from pipeline.site.settings import SiteSettings
 
 BASE = "https://cdn.example.com/show"
 EST = timezone(timedelta(hours=-5))
@@ -63,17 +61,17 @@ def manifest(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig]) -> mf.Manifes
 
 
 def cues_json(*cues: tuple[float, float, str, str | None]) -> bytes:
-    return transcriptmod.to_json([transcriptmod.Cue(round(a * 1000), round(b * 1000), text, who)
+    return transcript.to_json([transcript.Cue(round(a * 1000), round(b * 1000), text, who)
                                   for a, b, text, who in cues]).encode()
 
 
 def site(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig] | None = None,
          now: datetime = NOW, transcripts: dict[str, bytes] | None = None,
-         project_site: Path | None = None, **settings) -> Site:
-    feeds = feeds or [feed_config()]
+         project_site: Path | None = None, **site_keys) -> Site:
+    """The site of these episodes; `site_keys` are the primary feed's [site] table."""
+    feeds = feeds or [feed_config(site=site_keys)]
     look = theme.load(project_site) if project_site else DEFAULT_THEME
-    return render(feeds, manifest(*episodes, feeds=feeds), now, look,
-                  transcripts or {}, SiteSettings.model_validate(settings))
+    return render(feeds, manifest(*episodes, feeds=feeds), now, look, transcripts or {})
 
 
 @dataclass

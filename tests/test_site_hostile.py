@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitecase import NOW, Page, cues_json, episode, feed_config, site, transcript_file
 
-from pipeline.config import EpisodeConfig
+from pipeline.project.config import EpisodeConfig
 
 TRICKY = list("<>&\"'`=/\\\t\n \u202e\u05d0\U0001f399") + [
     "<script>alert(1)</script>", "</script>", "<img src=x onerror=alert(1)>", "javascript:",
@@ -54,14 +54,15 @@ def test_hostile_text_never_becomes_markup(raw_title, notes_md, name, chapter, c
     title = EpisodeConfig.model_validate({"title": raw_title, "number": 1, "published": NOW,
                                           "audio": "x.flac"}).title
     feed = feed_config(title=show_title, description=description,
-                       persons=[{"name": name, "href": "https://example.com/?a=1&b=\"2\""}])
+                       persons=[{"name": name, "href": "https://example.com/?a=1&b=\"2\""}],
+                       site={"subscribe": [{"name": directory,
+                                            "url": "https://example.com/'\"><x"}]})
     tr = transcript_file("ep")
     ep = episode("ep", 1, NOW - timedelta(days=1), notes_md, title=title,
                  persons=[{"name": name, "role": "guest"}], transcripts=[tr],
                  chapters=[{"start_s": 0, "title": chapter, "url": "https://example.com/\"<"}],
                  soundbites=[{"start_s": 1, "duration_s": 2, "title": chapter}])
-    s = site(ep, feeds=[feed], transcripts={tr["key"]: cues_json((0, 1, cue, speaker))},
-             subscribe=[{"name": directory, "url": "https://example.com/'\"><x"}])
+    s = site(ep, feeds=[feed], transcripts={tr["key"]: cues_json((0, 1, cue, speaker))})
 
     for key, data in s.pages.items():
         if not key.endswith(".html"):

@@ -4,10 +4,13 @@ link preview find in them out. No files, no server, no browser."""
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import timedelta
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import REPO
 from sitecase import (
     BASE,
     NOW,
@@ -20,6 +23,7 @@ from sitecase import (
 )
 
 from pipeline.errors import PublishError
+from pipeline.site.theme import PACKAGE_THEME
 
 WEEK = timedelta(days=7)
 
@@ -62,10 +66,11 @@ def test_index_lists_newest_first_in_pages():
 
 
 def test_index_shows_the_show_and_where_to_subscribe():
-    feed = feed_config(persons=[{"name": "Dr. Host", "href": "https://example.com/host"}])
-    s = site(episode("one", 1, NOW - WEEK), feeds=[feed],
-             subscribe=[{"name": "Apple Podcasts", "url": "https://podcasts.apple.com/x"},
-                        {"name": "Overcast", "url": "https://overcast.fm/itunes1"}])
+    feed = feed_config(persons=[{"name": "Dr. Host", "href": "https://example.com/host"}],
+                       site={"subscribe": [
+                           {"name": "Apple Podcasts", "url": "https://podcasts.apple.com/x"},
+                           {"name": "Overcast", "url": "https://overcast.fm/itunes1"}]})
+    s = site(episode("one", 1, NOW - WEEK), feeds=[feed])
     page = Page.of(s.pages["index.html"])
     assert page.find("h1")[0].text == "Show"
     assert "About the show." in page.text and "Dr. Host" in page.text
@@ -79,11 +84,10 @@ def test_index_shows_the_show_and_where_to_subscribe():
 
 
 def test_episode_page_for_sharing_and_discovery():
-    feed = feed_config(language="de-at")
+    feed = feed_config(language="de-at", site={"url": "https://podcast.example.org/"})
     ep = episode("one", 7, NOW - WEEK, season=2, title="Über Chirurgie",
                  persons=[{"name": "Guest", "role": "guest"}])
-    page = Page.of(site(ep, feeds=[feed], url="https://podcast.example.org/").pages[
-        "episodes/one.html"])
+    page = Page.of(site(ep, feeds=[feed]).pages["episodes/one.html"])
     url = "https://podcast.example.org/episodes/one.html"
     audio = f"{BASE}/episodes/one/one-0123456789ab.mp3"
     assert page.find("html")[0].attrs["lang"] == "de-at"
@@ -263,3 +267,11 @@ def test_episode_page_weighs_under_60_kb_with_its_css_and_js():
     page = s.pages["episodes/one.html"]
     styles_and_scripts = sum(len(v) for k, v in s.assets.items() if k.endswith((".css", ".js")))
     assert len(page) + styles_and_scripts < 60_000
+
+
+def test_every_theme_file_ships_with_a_non_editable_install():
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["pipeline.site"]
+    files = [PurePosixPath(p.relative_to(PACKAGE_THEME.parent).as_posix())
+             for p in PACKAGE_THEME.rglob("*") if p.is_file()]
+    assert files and [f for f in files if not any(f.match(g) for g in globs)] == []

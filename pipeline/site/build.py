@@ -9,25 +9,23 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ..config import FeedConfig
-from ..feed import visible_episodes
+from ..feed.render import visible_episodes
 from ..manifest import Manifest
+from ..project.config import FeedConfig
 from ..storage import Storage
 from . import model, theme
 from .render import Site, render
-from .settings import SiteSettings
 
 PROJECT_THEME = "site"  # the project folder whose templates/ and assets/ override the package's
 
 
 def build(storage: Storage, feeds: list[FeedConfig], manifest: Manifest, now: datetime,
-          project: Path, settings: SiteSettings) -> Site:
+          project: Path) -> Site:
     """The site of this storage as it should be now; a transcript not in storage (yet, in a
     dry run) is left off its page."""
-    if not settings.enabled:
+    feed = model.site_feed(feeds)
+    if not feed.site.enabled:
         return Site({}, {})
-    keys = [model.transcript_key(ep)
-            for ep in visible_episodes(manifest, now, model.site_feed(feeds))]
+    keys = [model.transcript_key(ep) for ep in visible_episodes(manifest, now, feed)]
     transcripts = {k: data for k in keys if k and (data := storage.get_bytes(k)) is not None}
-    return render(feeds, manifest, now, theme.load(project / PROJECT_THEME), transcripts,
-                  settings)
+    return render(feeds, manifest, now, theme.load(project / PROJECT_THEME), transcripts)

@@ -11,16 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import nh3
 from markupsafe import Markup
 
-from .. import notes
-from ..config import FeedConfig, public_url
 from ..errors import PublishError
+from ..feed import notes
+from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
+from ..feed.transcript import TranscriptError, parse_json
 from ..manifest import EpisodeRecord, FeedRecord
-from ..transcript import FORMATS as TRANSCRIPT_FORMATS
-from ..transcript import TranscriptError, parse_json
-from .settings import SiteSettings
+from ..project.config import FeedConfig, public_url
 
 AUDIO_TYPE = "audio/mpeg"
 TRANSCRIPT_JSON = TRANSCRIPT_FORMATS[".json"][0]
@@ -116,7 +114,6 @@ class Show:
     """The show as every page shows it."""
 
     feed: FeedConfig
-    settings: SiteSettings
     url: str  # the site's root URL, without a trailing slash
     artwork_url: str | None
     subscribe: tuple[Link, ...]  # the RSS URL first, then the directories
@@ -168,8 +165,8 @@ def site_feed(feeds: list[FeedConfig]) -> FeedConfig:
     return next((f for f in feeds if f.filter is None), feeds[0])
 
 
-def site_url(feed: FeedConfig, settings: SiteSettings) -> str:
-    return (settings.url or feed.base_url).rstrip("/")
+def site_url(feed: FeedConfig) -> str:
+    return (feed.site.url or feed.base_url).rstrip("/")
 
 
 def content_security_policy(site: str, media: str) -> str:
@@ -181,15 +178,15 @@ def content_security_policy(site: str, media: str) -> str:
             "base-uri 'none'; form-action 'none'")
 
 
-def show(feeds: list[FeedConfig], record: FeedRecord, settings: SiteSettings) -> Show:
+def show(feeds: list[FeedConfig], record: FeedRecord) -> Show:
     feed = site_feed(feeds)
-    url = site_url(feed, settings)
+    url = site_url(feed)
     rss = tuple(Link(f.title, f.feed_url) for f in [feed, *(f for f in feeds if f is not feed)])
     return Show(
-        feed=feed, settings=settings, url=url,
+        feed=feed, url=url,
         artwork_url=public_url(feed.base_url, record.artwork.key) if record.artwork else None,
         subscribe=(Link("RSS", feed.feed_url),
-                   *(Link(s.name, s.url) for s in settings.subscribe)),
+                   *(Link(s.name, s.url) for s in feed.site.subscribe)),
         feeds=rss,
         hosts=tuple(Person(p.name, ROLES[p.role], p.href) for p in feed.persons),
         csp=content_security_policy(url, feed.base_url),
@@ -217,16 +214,11 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
         artwork_url=public_url(s.feed.base_url, record.artwork.key) if record.artwork
         else s.artwork_url,
         # Sanitized again: the manifest in storage is read back, not trusted to be ours.
-        notes=Markup(_sanitized(record.notes_html)),
+        notes=Markup(notes.clean(record.notes_html)),
         persons=tuple(Person(p.name, ROLES.get(p.role, p.role), p.href) for p in record.persons),
         chapters=chapters, soundbites=bites,
         transcript=_transcript(key, transcripts.get(key) if key else None, seek),
     )
-
-
-def _sanitized(notes_html: str) -> str:
-    return nh3.clean(notes_html, tags=notes.ALLOWED_TAGS, attributes=notes.ALLOWED_ATTRIBUTES,
-                     url_schemes=notes.URL_SCHEMES, link_rel="noopener")
 
 
 def _transcript(key: str | None, data: bytes | None, seek) -> tuple[Moment, ...]:

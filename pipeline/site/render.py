@@ -15,12 +15,11 @@ from pathlib import PurePosixPath
 
 import jinja2
 
-from ..config import FeedConfig
 from ..errors import PublishError
-from ..feed import visible_episodes
+from ..feed.render import visible_episodes
 from ..manifest import Manifest
+from ..project.config import FeedConfig
 from . import model
-from .settings import SiteSettings
 from .theme import Theme
 
 NOT_FOUND_KEY = "404.html"
@@ -45,22 +44,22 @@ def index_key(page: int) -> str:
 
 
 def render(feeds: list[FeedConfig], manifest: Manifest, now: datetime, theme: Theme,
-           transcripts: Mapping[str, bytes], settings: SiteSettings) -> Site:
+           transcripts: Mapping[str, bytes]) -> Site:
     """Every page of the site of the storage these feeds share.
 
     `transcripts` holds the stored JSON transcripts by key (see `model.transcript_key`); an
     episode whose transcript is not in it gets a page without one.
     """
     feed = model.site_feed(feeds)
-    if not settings.enabled or feed.name not in manifest.feeds:
+    if not feed.site.enabled or feed.name not in manifest.feeds:
         return Site({}, {})
-    show = model.show(feeds, manifest.feeds[feed.name], settings)
+    show = model.show(feeds, manifest.feeds[feed.name])
     episodes = [model.episode_page(show, rec, transcripts)
                 for rec in visible_episodes(manifest, now, feed)]
     assets = {name: asset_key(name, data) for name, data in theme.assets.items()}
     pages = _Pages(theme, show, assets)
 
-    per_page = settings.episodes_per_page
+    per_page = feed.site.episodes_per_page
     chunks = [episodes[i:i + per_page] for i in range(0, len(episodes), per_page)] or [[]]
     out: dict[str, bytes] = {}
     for n, chunk in enumerate(chunks, 1):
