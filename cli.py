@@ -151,6 +151,10 @@ def _show_feeds(r: dict) -> None:
     for f in r["feeds"]:
         state = "updated" if f["changed"] else "unchanged"
         click.echo(f"  feed {f['name']} {state}: {f['url']}")
+    if r["site"]:
+        written = r["site"]["pages_written"]
+        state = f"updated ({written} pages written)" if written else "unchanged"
+        click.echo(f"  site {state}: {r['site']['url']}")
     click.echo(f"  uploaded {r['uploaded_bytes']} bytes")
 
 

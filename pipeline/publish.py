@@ -79,8 +79,8 @@ def rebuild_feeds(s: Session) -> dict:
     """`publish feed`: from the manifest and the feed configs alone, no audio needed."""
     _, uploads = with_feed_records(s, Manifest())
     feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0], uploads)
-    return {"feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "dry_run": s.dry_run,
-            "actions": s.actions}
+    return {"feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
+            "dry_run": s.dry_run, "actions": s.actions}
 
 
 # --- plan ---------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
             if plan.known is None:  # never published: nothing measured yet to show
                 return {**result, "encoded": plan.action == "encode", "retagged": False,
                         "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
-                        "actions": s.actions}
+                        "site": None, "actions": s.actions}
             report = plan.existing.report if plan.action == "retag" else {}
             made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action)
         else:
@@ -373,7 +373,8 @@ def publish_episode(s: Session, ep: EpisodeConfig) -> dict:
                       "location": s.storage.location(audio.key), "bytes": audio.bytes,
                       "duration_s": audio.duration_s, "sha256": audio.sha256},
             "loudness": _loudness_summary(made.loudness),
-            "feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "actions": s.actions}
+            "feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
+            "actions": s.actions}
 
 
 def _loudness_summary(loudness: dict) -> dict:

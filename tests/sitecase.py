@@ -14,7 +14,7 @@ from pipeline import manifest as mf
 from pipeline.feed import notes, transcript
 from pipeline.project.config import FeedConfig
 from pipeline.site import theme
-from pipeline.site.render import Site, render
+from pipeline.site.render import Site, render_site
 
 BASE = "https://cdn.example.com/show"
 EST = timezone(timedelta(hours=-5))
@@ -71,7 +71,7 @@ def site(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig] | None = None,
     """The site of these episodes; `site_keys` are the primary feed's [site] table."""
     feeds = feeds or [feed_config(site=site_keys)]
     look = theme.load(project_site) if project_site else DEFAULT_THEME
-    return render(feeds, manifest(*episodes, feeds=feeds), now, look, transcripts or {})
+    return render_site(feeds, manifest(*episodes, feeds=feeds), now, look, transcripts or {})
 
 
 @dataclass

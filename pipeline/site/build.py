@@ -14,18 +14,19 @@ from ..manifest import Manifest
 from ..project.config import FeedConfig
 from ..storage import Storage
 from . import model, theme
-from .render import Site, render
+from .render import NO_SITE, Site, render_site
 
 PROJECT_THEME = "site"  # the project folder whose templates/ and assets/ override the package's
 
 
-def build(storage: Storage, feeds: list[FeedConfig], manifest: Manifest, now: datetime,
-          project: Path) -> Site:
+def build_site(storage: Storage, feeds: list[FeedConfig], manifest: Manifest, now: datetime,
+               project: Path) -> Site:
     """The site of this storage as it should be now; a transcript not in storage (yet, in a
     dry run) is left off its page."""
     feed = model.site_feed(feeds)
     if not feed.site.enabled:
-        return Site({}, {})
+        return NO_SITE
     keys = [model.transcript_key(ep) for ep in visible_episodes(manifest, now, feed)]
     transcripts = {k: data for k in keys if k and (data := storage.get_bytes(k)) is not None}
-    return render(feeds, manifest, now, theme.load(project / PROJECT_THEME), transcripts)
+    return render_site(feeds, manifest, now, theme.load(project / PROJECT_THEME),
+                       transcripts)

@@ -31,6 +31,10 @@ class Site:
 
     assets: dict[str, bytes]
     pages: dict[str, bytes]
+    url: str | None = None  # the public URL of the home page; None: the site is off
+
+
+NO_SITE = Site({}, {})
 
 
 def asset_key(name: str, data: bytes) -> str:
@@ -43,8 +47,8 @@ def index_key(page: int) -> str:
     return model.INDEX_KEY if page == 1 else f"page/{page}.html"
 
 
-def render(feeds: list[FeedConfig], manifest: Manifest, now: datetime, theme: Theme,
-           transcripts: Mapping[str, bytes]) -> Site:
+def render_site(feeds: list[FeedConfig], manifest: Manifest, now: datetime, theme: Theme,
+                transcripts: Mapping[str, bytes]) -> Site:
     """Every page of the site of the storage these feeds share.
 
     `transcripts` holds the stored JSON transcripts by key (see `model.transcript_key`); an
@@ -52,7 +56,7 @@ def render(feeds: list[FeedConfig], manifest: Manifest, now: datetime, theme: Th
     """
     feed = model.site_feed(feeds)
     if not feed.site.enabled or feed.name not in manifest.feeds:
-        return Site({}, {})
+        return NO_SITE
     show = model.show(feeds, manifest.feeds[feed.name])
     episodes = [model.episode_page(show, rec, transcripts)
                 for rec in visible_episodes(manifest, now, feed)]
@@ -77,7 +81,8 @@ def render(feeds: list[FeedConfig], manifest: Manifest, now: datetime, theme: Th
     out["sitemap.xml"] = pages.render("sitemap.xml", "sitemap.xml", episodes=episodes,
                                       index_pages=[index_key(n) for n in range(1, len(chunks) + 1)])
     out["robots.txt"] = pages.render("robots.txt", "robots.txt")
-    return Site(assets={assets[name]: data for name, data in theme.assets.items()}, pages=out)
+    return Site(assets={assets[name]: data for name, data in theme.assets.items()}, pages=out,
+                url=show.page_url(model.INDEX_KEY))
 
 
 class _Pages:
