@@ -222,6 +222,7 @@ def serve_command(feed_name: str | None, host: str, port: int, base_url: str | N
     click.echo(f"Serving {s.storage.uri} at {server.base_url}/", err=True)
     for f in server.feeds.values():
         click.echo(f"  preview feed: {server.base_url}/{f.feed_key}", err=True)
+    click.echo(f"  preview site: {server.base_url}/", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

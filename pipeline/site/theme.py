@@ -46,3 +46,11 @@ def load(project_site: Path | None = None) -> Theme:
 def one_line(text: str) -> str:
     """For meta tags and summaries: runs of white space (newlines too) become one space."""
     return " ".join(str(text).split())
+
+
+def stamp(project_site: Path) -> tuple:
+    """What changes when a file of the project's theme changes: for `publish serve` to notice."""
+    if not project_site.is_dir():
+        return ()
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                 for p in sorted(project_site.rglob("*")) if p.is_file())
