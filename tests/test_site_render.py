@@ -127,7 +127,8 @@ def test_chapters_soundbites_and_transcript_lines_link_to_moments_of_the_audio()
                  soundbites=[{"start_s": 61, "duration_s": 9.5, "title": "Best bit"}])
     s = site(ep, transcripts={tr["key"]: cues_json((0, 2, "Hello there.", "Ann"),
                                                    (2.25, 4, "Hi <Ann> & all.", "Bo"),
-                                                   (4, 6, "And again.", "Bo"))})
+                                                   (4, 6, "And again.", "Bo"),
+                                                   (40, 42, "Later.", "Bo"))})
     page = Page.of(s.pages["episodes/one.html"])
     audio = f"{BASE}/episodes/one/one-0123456789ab.mp3"
     seeks = [(a.attrs["href"].removeprefix(audio), a.attrs["data-start"], a.text)
@@ -136,9 +137,11 @@ def test_chapters_soundbites_and_transcript_lines_link_to_moments_of_the_audio()
                      ("#t=1:02:05", "3725", "1:02:05 Late"),
                      ("#t=01:01,01:10.5", "61", "01:01 Best bit"),
                      ("#t=00:00", "0", "00:00"), ("#t=00:02.25", "2.25", "00:02"),
-                     ("#t=00:04", "4", "00:04")]
+                     ("#t=00:40", "40", "00:40")]
     lines = [p.text for p in page.elements if "data-cue" in p.attrs]
-    assert lines == ["00:00 Ann: Hello there.", "00:02 Bo: Hi <Ann> & all.", "00:04 And again."]
+    # A speaker's turn is one passage, cut after 30 s so its time still seeks close to it.
+    assert lines == ["00:00 Ann: Hello there.", "00:02 Bo: Hi <Ann> & all. And again.",
+                     "00:40 Bo: Later."]
     assert page.find("input", type="search") and page.find("form", id="transcript-search")
 
 
@@ -258,9 +261,10 @@ def test_a_broken_project_template_is_one_error_naming_its_file(tmp_path, templa
 
 
 def test_episode_page_weighs_under_60_kb_with_its_css_and_js():
+    """A 30-minute conversation: 400 cues of about 4.5 s, turns of about 27 s."""
     tr = transcript_file("one")
-    cues = [(n * 5.0, n * 5.0 + 4.5, f"Line {n} of a conversation about surgery and training.",
-             "Host" if n % 2 else "Guest") for n in range(120)]
+    cues = [(n * 4.5, n * 4.5 + 4.2, f"Line {n}: we talked about residency, mentors and hours.",
+             "Host" if n // 6 % 2 else "Guest") for n in range(400)]
     s = site(episode("one", 1, NOW - WEEK, transcripts=[tr],
                      chapters=[{"start_s": 60.0 * n, "title": f"Part {n}"} for n in range(8)]),
              transcripts={tr["key"]: cues_json(*cues)})

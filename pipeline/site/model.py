@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..errors import PublishError
 from ..feed import notes
 from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
-from ..feed.transcript import TranscriptError, parse_json
+from ..feed.transcript import Cue, TranscriptError, parse_json
 from ..manifest import EpisodeRecord, FeedRecord
 from ..project.config import FeedConfig, public_url
 
@@ -26,6 +26,10 @@ INDEX_KEY = "index.html"
 # English month names, not the locale's: the same manifest must give the same bytes anywhere.
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
+# The transcript reads as passages: a speaker's turn, cut every 30 s so each passage's time
+# still seeks close to what it says. One link per cue would double the page's weight (a cue
+# is a few seconds of speech, its link as long as its words) and read like subtitles.
+PASSAGE_MAX_MS = 30_000
 ROLES = {"host": "Host", "co-host": "Co-host", "guest": "Guest", "producer": "Producer",
          "editor": "Editor"}
 
@@ -229,8 +233,15 @@ def _transcript(key: str | None, data: bytes | None, seek) -> tuple[Moment, ...]
     except (TranscriptError, UnicodeDecodeError) as exc:
         raise PublishError(f"published transcript is damaged: {exc}",
                            where=key) from None
-    return tuple(Moment(c.start_ms / 1000, c.text, seek(c.start_ms / 1000), speaker=c.speaker)
-                 for c in cues)
+    passages: list[list[Cue]] = []
+    for cue in cues:
+        first = passages[-1][0] if passages else None
+        if first and cue.speaker == first.speaker and cue.start_ms - first.start_ms < PASSAGE_MAX_MS:
+            passages[-1].append(cue)
+        else:
+            passages.append([cue])
+    return tuple(Moment(p[0].start_ms / 1000, " ".join(c.text for c in p),
+                        seek(p[0].start_ms / 1000), speaker=p[0].speaker) for p in passages)
 
 
 def series_ld(s: Show) -> dict:
