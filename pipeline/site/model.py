@@ -92,18 +92,19 @@ class Moment:
 
     start_s: float
     text: str
-    href: str
+    href: str  # the audio URL with a media fragment
+    start: str  # start_s for a data attribute
+    clock: str  # start_s as players show it
     speaker: str | None = None
     url: str | None = None  # a chapter's own link
     end_s: float | None = None
 
-    @property
-    def start(self) -> str:
-        return seconds_text(self.start_s)
 
-    @property
-    def clock(self) -> str:
-        return clock(self.start_s)
+def moment(audio_url: str, start_s: float, text: str, end_s: float | None = None,
+           **extra: str | None) -> Moment:
+    """A moment with its link and times as text made once: pages show them many times."""
+    return Moment(start_s, text, seek_url(audio_url, start_s, end_s), seconds_text(start_s),
+                  clock(start_s), end_s=end_s, **extra)
 
 
 @dataclass(frozen=True)
@@ -206,12 +207,9 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
     """One episode; `transcripts` are stored JSON transcripts by key (absent: no transcript)."""
     key = transcript_key(record)
     audio = public_url(s.feed.base_url, record.audio.key)
-    seek = lambda start, end=None: seek_url(audio, start, end)
-    chapters = tuple(Moment(c.start_s, c.title, seek(c.start_s), url=c.url)
-                     for c in record.chapters)
-    ends = [b.start_s + b.duration_s for b in record.soundbites]
-    bites = tuple(Moment(b.start_s, b.title or clock(b.start_s), seek(b.start_s, end), end_s=end)
-                  for b, end in zip(record.soundbites, ends))
+    chapters = tuple(moment(audio, c.start_s, c.title, url=c.url) for c in record.chapters)
+    bites = tuple(moment(audio, b.start_s, b.title or clock(b.start_s), b.start_s + b.duration_s)
+                  for b in record.soundbites)
     return EpisodePage(
         record=record, key=f"episodes/{record.slug}.html", embed_key=f"embed/{record.slug}.html",
         audio_url=audio,
@@ -221,11 +219,11 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
         notes=Markup(notes.clean(record.notes_html)),
         persons=tuple(Person(p.name, ROLES.get(p.role, p.role), p.href) for p in record.persons),
         chapters=chapters, soundbites=bites,
-        transcript=_transcript(key, transcripts.get(key) if key else None, seek),
+        transcript=_transcript(key, transcripts.get(key) if key else None, audio),
     )
 
 
-def _transcript(key: str | None, data: bytes | None, seek) -> tuple[Moment, ...]:
+def _transcript(key: str | None, data: bytes | None, audio: str) -> tuple[Moment, ...]:
     if data is None:
         return ()
     try:
@@ -240,8 +238,8 @@ def _transcript(key: str | None, data: bytes | None, seek) -> tuple[Moment, ...]
             passages[-1].append(cue)
         else:
             passages.append([cue])
-    return tuple(Moment(p[0].start_ms / 1000, " ".join(c.text for c in p),
-                        seek(p[0].start_ms / 1000), speaker=p[0].speaker) for p in passages)
+    return tuple(moment(audio, p[0].start_ms / 1000, " ".join(c.text for c in p),
+                        speaker=p[0].speaker) for p in passages)
 
 
 def series_ld(s: Show) -> dict:

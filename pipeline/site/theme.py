@@ -26,6 +26,8 @@ class Theme:
 def load(project_site: Path | None = None) -> Theme:
     """The theme of a project: its `site/` folder (when it exists) over the package's."""
     folders = tuple(f for f in (project_site, PACKAGE_THEME) if f is not None and f.is_dir())
+    # Loaded once per run (and again per change by `publish serve`), so Jinja need not stat
+    # every template for every page (auto_reload): that was 15 % of rendering 2,000 pages.
     env = Environment(
         loader=FileSystemLoader([str(f / "templates") for f in folders]),
         autoescape=True,
@@ -33,6 +35,7 @@ def load(project_site: Path | None = None) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,
     )
     env.filters["oneline"] = one_line
     assets: dict[str, bytes] = {}
