@@ -12,6 +12,7 @@ import re
 import socket
 import threading
 from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
@@ -19,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import PublishError
 from .feed.render import render_feed, visible_episodes
-from .manifest import MANIFEST_KEY, parse_manifest
+from .manifest import MANIFEST_KEY, Manifest, parse_manifest
 from .project.config import FeedConfig
 from .session import Session
 from .site import theme
@@ -80,7 +81,7 @@ class PreviewServer(ThreadingHTTPServer):
         now = datetime.now(UTC)
         storage, project = self.session.storage, self.session.catalog.root
         data = storage.get_bytes(MANIFEST_KEY)
-        manifest = parse_manifest(data, where=storage.location(MANIFEST_KEY))
+        manifest = _parsed(data, storage.location(MANIFEST_KEY))
         stamp = (data, tuple(e.slug for e in visible_episodes(manifest, now)),
                  theme.stamp(project / PROJECT_THEME))
         with self._site_lock:
@@ -93,6 +94,12 @@ class PreviewServer(ThreadingHTTPServer):
         """The feed as served from here: media and pages under this server's URL."""
         return feed.model_copy(update={"base_url": self.base_url,
                                        "site": feed.site.model_copy(update={"url": None})})
+
+
+@lru_cache(maxsize=1)
+def _parsed(data: bytes | None, where: str) -> Manifest:
+    """The manifest parsed once per content: a player asks for the site at every range."""
+    return parse_manifest(data, where=where)
 
 
 def lan_address() -> str:

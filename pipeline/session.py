@@ -181,6 +181,7 @@ class Session:
         self.site = {"url": site.url, "location": self.storage.location(INDEX_KEY),
                      "pages_written": before + written}
 
+
 def addressed(folder: str, stem: str, path: Path, cache_control: str,
               suffix: str | None = None) -> Upload:
     """Content-addressed keys: new bytes get a new name, so a CDN never serves a stale file."""
