@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-from helpers import REPO
+import test_feed_render
+from test_feed_render import NOW, feed_config, stored
 
 from pipeline import manifest as mf
 from pipeline.feed import notes, transcript
@@ -16,24 +17,7 @@ from pipeline.project.config import FeedConfig
 from pipeline.site import theme
 from pipeline.site.render import Site, render_site
 
-BASE = "https://cdn.example.com/show"
-EST = timezone(timedelta(hours=-5))
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=EST)
-SHA = "ab" * 32
 DEFAULT_THEME = theme.load()  # loaded once: Jinja compiles each template once per theme
-
-
-def feed_config(**keys) -> FeedConfig:
-    base = {"title": "Show", "description": "About the show.", "author": "Author",
-            "owner": {"name": "Owner", "email": "owner@example.com"}, "language": "en-us",
-            "categories": [["Health & Fitness", "Medicine"]], "artwork": "art.jpg",
-            "link": "https://example.com/", "base_url": BASE, "name": "show",
-            "path": REPO / "feeds/show.toml"}
-    return FeedConfig.model_validate({**base, **keys})
-
-
-def stored(key: str, size: int = 1000) -> dict:
-    return {"key": key, "bytes": size, "sha256": SHA}
 
 
 def transcript_file(slug: str) -> dict:
@@ -42,14 +26,10 @@ def transcript_file(slug: str) -> dict:
 
 def episode(slug: str, number: int, published: datetime, notes_md: str = "",
             **fields) -> mf.EpisodeRecord:
+    """The feed tests' episode, with notes made from Markdown as publishing makes them."""
     html = notes.to_html(notes_md or f"About *{slug}*.")
-    base = {"slug": slug, "guid": f"guid-{slug}", "title": f"Episode {number}",
-            "number": number, "season": 1, "published": published, "updated": published,
-            "explicit": False, "type": "full", "description": notes.to_description(html),
-            "notes_html": html,
-            "audio": {**stored(f"episodes/{slug}/{slug}-0123456789ab.mp3", 1_234_567),
-                      "duration_s": 1799.6, "audio_fingerprint": "a", "tags_fingerprint": "t"}}
-    return mf.EpisodeRecord.model_validate({**base, **fields})
+    return test_feed_render.episode(slug, number, published, notes_html=html,
+                                    description=notes.to_description(html), **fields)
 
 
 def manifest(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig]) -> mf.Manifest:
@@ -62,7 +42,7 @@ def manifest(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig]) -> mf.Manifes
 
 def cues_json(*cues: tuple[float, float, str, str | None]) -> bytes:
     return transcript.to_json([transcript.Cue(round(a * 1000), round(b * 1000), text, who)
-                                  for a, b, text, who in cues]).encode()
+                               for a, b, text, who in cues]).encode()
 
 
 def site(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig] | None = None,
