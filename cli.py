@@ -151,6 +151,10 @@ def _show_feeds(r: dict) -> None:
     for f in r["feeds"]:
         state = "updated" if f["changed"] else "unchanged"
         click.echo(f"  feed {f['name']} {state}: {f['url']}")
+    if r["site"]:
+        written = r["site"]["pages_written"]
+        state = f"updated ({written} pages written)" if written else "unchanged"
+        click.echo(f"  site {state}: {r['site']['url']}")
     click.echo(f"  uploaded {r['uploaded_bytes']} bytes")
 
 
@@ -218,6 +222,7 @@ def serve_command(feed_name: str | None, host: str, port: int, base_url: str | N
     click.echo(f"Serving {s.storage.uri} at {server.base_url}/", err=True)
     for f in server.feeds.values():
         click.echo(f"  preview feed: {server.base_url}/{f.feed_key}", err=True)
+    click.echo(f"  preview site: {server.base_url}/", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

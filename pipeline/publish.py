@@ -83,8 +83,8 @@ def rebuild_feeds(s: Session) -> dict:
     """`publish feed`: from the manifest and the feed configs alone, no audio needed."""
     _, uploads = with_feed_records(s, Manifest())
     feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0], uploads)
-    return {"feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "dry_run": s.dry_run,
-            "actions": s.actions}
+    return {"feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
+            "dry_run": s.dry_run, "actions": s.actions}
 
 
 # --- plan ---------------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> di
             if plan.placement is None:  # never published, or not where its recording lies
                 return {**result, "encoded": plan.action == "encode", "retagged": False,
                         "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
-                        "actions": s.actions}
+                        "site": None, "actions": s.actions}
             report = plan.existing.report if plan.action == "retag" else {}
             made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action,
                                 plan.recorded.on_episode(plan.placement))
@@ -431,7 +431,8 @@ def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> di
                       "engine": audio.engine,
                       "older_engine": audio.older_engine(master.ENGINE_VERSION)},
             "loudness": _loudness_summary(made.loudness),
-            "feeds": feeds, "uploaded_bytes": s.uploaded_bytes, "actions": s.actions}
+            "feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
+            "actions": s.actions}
 
 
 def _audio_action(plan: EpisodePlan) -> str:

@@ -1,25 +1,32 @@
 """`publish serve`: the local storage over HTTP, so a producer can subscribe in a real app.
 
 Apps need what Apple asks of hosts: HEAD and byte-range requests (206 Partial Content) for
-seeking and resuming. Feeds are re-rendered per request with the server's own URL as
+seeking and resuming. Feeds and the website are rendered again with the server's own URL as
 base_url, so every enclosure, chapters and transcript link points back here; the published
-feed in the folder, with the CDN's URLs, is left untouched.
+feed and pages in the folder, with the CDN's URLs, are left untouched.
 """
 
 from __future__ import annotations
 
 import re
 import socket
+import threading
 from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from .errors import PublishError
-from .feed.render import render_feed
+from .feed.render import render_feed, visible_episodes
+from .manifest import MANIFEST_KEY, Manifest, parse_manifest
 from .project.config import FeedConfig
 from .session import Session
+from .site import theme
+from .site.build import PROJECT_THEME, build_site
+from .site.model import INDEX_KEY
+from .site.render import NOT_FOUND_KEY, Site
 from .storage import content_type_for
 from .storage.local import LocalStorage
 
@@ -58,10 +65,41 @@ class PreviewServer(ThreadingHTTPServer):
             host = lan_address()
         self.base_url = (base_url or f"http://{host}:{port}").rstrip("/")
         self.feeds: dict[str, FeedConfig] = {f.feed_key: f for f in session.sibling_feeds()}
+        self._site_lock = threading.Lock()
+        self._site: tuple[tuple, Site] | None = None
 
     def preview_feed(self, key: str) -> bytes:
-        feed = self.feeds[key].model_copy(update={"base_url": self.base_url})
-        return render_feed(feed, self.session.read_manifest(), datetime.now(UTC))
+        return render_feed(self._here(self.feeds[key]), self.session.read_manifest(),
+                           datetime.now(UTC))
+
+    def preview_site(self) -> Site:
+        """The site as a rebuild would write it now, its links pointing at this server.
+
+        Rendered again only when the manifest, the episodes out by now or the project's theme
+        files change, so a large catalogue is not rendered for every request.
+        """
+        now = datetime.now(UTC)
+        storage, project = self.session.storage, self.session.catalog.root
+        data = storage.get_bytes(MANIFEST_KEY)
+        manifest = _parsed(data, storage.location(MANIFEST_KEY))
+        stamp = (data, tuple(e.slug for e in visible_episodes(manifest, now)),
+                 theme.stamp(project / PROJECT_THEME))
+        with self._site_lock:
+            if self._site is None or self._site[0] != stamp:
+                feeds = [self._here(f) for f in self.feeds.values()]
+                self._site = (stamp, build_site(storage, feeds, manifest, now, project))
+            return self._site[1]
+
+    def _here(self, feed: FeedConfig) -> FeedConfig:
+        """The feed as served from here: media and pages under this server's URL."""
+        return feed.model_copy(update={"base_url": self.base_url,
+                                       "site": feed.site.model_copy(update={"url": None})})
+
+
+@lru_cache(maxsize=1)
+def _parsed(data: bytes | None, where: str) -> Manifest:
+    """The manifest parsed once per content: a player asks for the site at every range."""
+    return parse_manifest(data, where=where)
 
 
 def lan_address() -> str:
@@ -100,16 +138,38 @@ class Handler(BaseHTTPRequestHandler):
         pass  # quiet: the producer watches the app, not the log
 
     def _respond(self, body: bool) -> None:
-        key = unquote(urlsplit(self.path).path).lstrip("/")
+        key = unquote(urlsplit(self.path).path).lstrip("/") or INDEX_KEY
         if key in self.server.feeds:
-            data = self.server.preview_feed(key)
-            self._send(key, len(data), body, lambda out, a, b: out.write(data[a:b + 1]))
+            self._send_bytes(key, self.server.preview_feed(key), body)
+            return
+        try:
+            site = self.server.preview_site()
+        except PublishError as exc:  # a broken project template: say so in the browser
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
+            return
+        page = site.pages.get(key, site.assets.get(key))
+        if page is not None:
+            self._send_bytes(key, page, body)
             return
         path = self._file(key)
-        if path is None:
+        if path is not None:
+            self._send(key, path.stat().st_size, body, lambda out, a, b: _copy(path, out, a, b))
+        elif NOT_FOUND_KEY in site.pages:
+            self._send_not_found(site.pages[NOT_FOUND_KEY], body)
+        else:
             self.send_error(HTTPStatus.NOT_FOUND)
-            return
-        self._send(key, path.stat().st_size, body, lambda out, a, b: _copy(path, out, a, b))
+
+    def _send_bytes(self, key: str, data: bytes, body: bool) -> None:
+        self._send(key, len(data), body, lambda out, a, b: out.write(data[a:b + 1]))
+
+    def _send_not_found(self, page: bytes, body: bool) -> None:
+        """The site's own 404 page, as a static host configured with it would answer."""
+        self.send_response(HTTPStatus.NOT_FOUND)
+        self.send_header("Content-Type", content_type_for(NOT_FOUND_KEY))
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        if body:
+            self.wfile.write(page)
 
     def _file(self, key: str) -> Path | None:
         pure = PurePosixPath(key)

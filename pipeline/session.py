@@ -1,7 +1,8 @@
 """The storage session of one command run, and the one order storage is ever written in.
 
-Media first, manifest next, feeds last: every object is written before anything that points
-at it, so a crash at any step leaves the public feed pointing only at complete objects.
+Media first, manifest next, then the website, feeds last: every object is written before
+anything that points at it, so a crash at any step leaves the public feed (and the site's
+pages) pointing only at complete objects.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
 from .project.catalog import Catalog
 from .project.config import FeedConfig
+from .site.build import build_site
+from .site.model import INDEX_KEY
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
 # Another run overwriting our manifest three times running is not a race but a broken lock.
@@ -60,6 +63,7 @@ class Session:
     lock_wait_s: float | None = None  # None: $PUBLISH_LOCK_WAIT_S, else 300 s
     uploaded_bytes: int = 0
     actions: list[str] = field(default_factory=list)
+    site: dict | None = None  # what commit wrote of the website: its URL and pages written
     _exe: str | None = None
 
     @classmethod
@@ -97,14 +101,14 @@ class Session:
                                   cache_control=up.cache_control, progress=update)
         self.uploaded_bytes += size
 
-    def write_small(self, key: str, data: bytes) -> bool:
-        """Small objects (manifest, feed): compared by content, written atomically."""
+    def write_small(self, key: str, data: bytes, cache_control: str | None = None) -> bool:
+        """Small objects (manifest, feed, pages): compared by content, written atomically."""
         if self.storage.get_bytes(key) == data:
             return False
         self.actions.append(f"write {key} ({len(data)} bytes)")
         if not self.dry_run:
             self.storage.put_bytes(key, data, content_type=content_type_for(key),
-                                   cache_control=self.short_cache())
+                                   cache_control=cache_control or self.short_cache())
             self.uploaded_bytes += len(data)
         return True
 
@@ -119,7 +123,8 @@ class Session:
 
     def commit(self, update: Callable[[Manifest], Manifest],
                uploads: list[Upload]) -> list[dict]:
-        """Media first, manifest next, feeds last: the one order storage is ever written in.
+        """Media first, manifest next, then the website, feeds last: the one order storage is
+        ever written in.
 
         Under the storage's lock the manifest is read again and `update` applied to it, so two
         runs publishing different episodes both land instead of the last one winning. Then both
@@ -140,6 +145,7 @@ class Session:
                 manifest = update(self.read_manifest())
                 self.write_small(MANIFEST_KEY, manifest.to_bytes())
                 crashpoint("manifest-written")
+                self.write_site(manifest)
                 feeds = [(feed, render_feed(feed, manifest, self.now))
                          for feed in self.sibling_feeds()]
                 changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
@@ -160,6 +166,20 @@ class Session:
         if update(stored).to_bytes() != stored.to_bytes():
             return False
         return all(self.storage.get_bytes(feed.feed_key) == xml for feed, xml in feeds)
+
+    def write_site(self, manifest: Manifest) -> None:
+        """The website: its assets (content-addressed, so cached as immutable) before the pages
+        that load them; unchanged pages are left alone. Counted in `site` across tries."""
+        site = build_site(self.storage, self.sibling_feeds(), manifest, self.now,
+                          self.catalog.root)
+        if site.url is None:
+            return
+        for key, data in site.assets.items():
+            self.write_small(key, data, cache_control=self.media_cache())
+        written = sum(self.write_small(key, data) for key, data in site.pages.items())
+        before = self.site["pages_written"] if self.site else 0
+        self.site = {"url": site.url, "location": self.storage.location(INDEX_KEY),
+                     "pages_written": before + written}
 
 
 def addressed(folder: str, stem: str, path: Path, cache_control: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -93,3 +94,24 @@ def test_preview_feed_points_at_the_server(served):
     resp, audio = _request(server, "GET", enclosure.removeprefix(f"http://{host}:{port}"),
                            {"Range": "bytes=0-9"})
     assert resp.status == 206 and audio[:3] == b"ID3"
+
+
+def test_the_website_is_served_at_the_root_pointing_at_the_server(served, project):
+    server, r = served
+    host, port = server.server_address[:2]
+    resp, body = _request(server, "GET", "/")
+    assert resp.status == 200 and resp.getheader("Content-Type") == "text/html"
+    audio = f"http://{host}:{port}/" + r["audio"]["url"].split("/women-in-surgery/")[1]
+    episode = _request(server, "GET", "/episodes/welcome.html")[1].decode()
+    assert f'src="{audio}"' in episode
+    assert f'href="http://{host}:{port}/episodes/welcome.html"' in episode  # canonical
+    css = re.search(r'href="\.\./(assets/site-[0-9a-f]{12}\.css)"', episode).group(1)
+    resp, _ = _request(server, "GET", f"/{css}")
+    assert resp.status == 200 and resp.getheader("Content-Type") == "text/css"
+    resp, body = _request(server, "GET", "/no/such/page.html")
+    assert resp.status == 404 and b"Page not found" in body
+    # A producer editing the theme sees the change at the next request.
+    (project / "site" / "assets").mkdir(parents=True)
+    (project / "site" / "assets" / "site.css").write_text("body { color: black }\n")
+    episode = _request(server, "GET", "/episodes/welcome.html")[1].decode()
+    assert css not in episode and re.search(r"assets/site-[0-9a-f]{12}\.css", episode)

@@ -12,7 +12,8 @@ def test_workflow_triggers_and_credentials():
     wf = yaml.safe_load(WORKFLOW.read_text())
     on = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
     assert on["schedule"][0]["cron"].split()[1:] == ["*", "*", "*", "*"]  # every hour
-    assert set(on["push"]["paths"]) == {"episodes/**", "feeds/**"}
+    # site/ is the website's theme: an edit to it must reach the published pages too.
+    assert set(on["push"]["paths"]) == {"episodes/**", "feeds/**", "site/**"}
     (job,) = wf["jobs"].values()
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
         assert job["env"][name] == f"${{{{ secrets.{name} }}}}"

@@ -24,8 +24,12 @@ def strip_control(text: str) -> str:
 
 
 def to_html(notes_md: str) -> str:
-    raw = markdown.markdown(strip_control(notes_md), extensions=["sane_lists"])
-    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    return clean(markdown.markdown(strip_control(notes_md), extensions=["sane_lists"]))
+
+
+def clean(notes_html: str) -> str:
+    """Only the allowed subset of HTML: what the feed and the website ever show of notes."""
+    return nh3.clean(notes_html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes=URL_SCHEMES, link_rel="noopener").strip()
 
 

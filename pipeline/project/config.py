@@ -155,6 +155,23 @@ class S3Settings(Strict):
         description="tries per request, retries included; else AWS_MAX_ATTEMPTS / profile, else 6")
 
 
+class SubscribeLink(Strict):
+    """A directory that lists the show (Apple Podcasts, Spotify, ...), shown beside the RSS URL."""
+
+    name: OneLine = Field(min_length=1, max_length=64)
+    url: str = Field(pattern=r"^https://")
+
+
+class SiteSettings(Strict):
+    """The show's website, rendered with every feed rebuild into the same storage."""
+
+    enabled: bool = Field(True, description="render the website with every feed rebuild")
+    url: str | None = Field(None, pattern=r"^https?://",
+                            description="public URL of the site; default: base_url")
+    episodes_per_page: int = Field(20, ge=1, le=1000)
+    subscribe: list[SubscribeLink] = Field([], description="directories that list the show")
+
+
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
@@ -186,6 +203,7 @@ class FeedConfig(Strict):
     audio: AudioSettings = AudioSettings()
     cache: CacheSettings = CacheSettings()
     s3: S3Settings = S3Settings()
+    site: SiteSettings = SiteSettings()
 
     name: str = Field("", exclude=True)
     path: Path = Field(Path("."), exclude=True)

@@ -27,7 +27,13 @@ CONTENT_TYPES = {
     ".srt": "application/x-subrip",
     ".xml": "application/rss+xml",
     ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain; charset=utf-8",
 }
+# Keys whose name says more than their suffix: ".xml" is a feed, except for the sitemap.
+NAMED_TYPES = {"sitemap.xml": "application/xml"}
 
 Progress = Callable[[int], None]
 
@@ -35,6 +41,8 @@ Progress = Callable[[int], None]
 def content_type_for(key: str) -> str:
     if key.endswith(".chapters.json"):
         return "application/json+chapters"
+    if key in NAMED_TYPES:
+        return NAMED_TYPES[key]
     return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
 
 

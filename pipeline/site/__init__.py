@@ -1,0 +1,1 @@
+"""The show's website: pages rendered from the manifest and published beside the feed."""

@@ -1,0 +1,281 @@
+"""What the site's pages show, taken from the manifest: URLs, times, and links that seek.
+
+Every time in a page is a link to the audio URL with a media fragment (`#t=MM:SS`), so it
+works without JavaScript; the script only makes the same link seek the page's player.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+from ..errors import PublishError
+from ..feed import notes
+from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
+from ..feed.transcript import Cue, TranscriptError, parse_json
+from ..manifest import EpisodeRecord, FeedRecord
+from ..project.config import FeedConfig, public_url
+
+AUDIO_TYPE = "audio/mpeg"
+TRANSCRIPT_JSON = TRANSCRIPT_FORMATS[".json"][0]
+INDEX_KEY = "index.html"
+# English month names, not the locale's: the same manifest must give the same bytes anywhere.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+# The transcript reads as passages: a speaker's turn, cut every 30 s so each passage's time
+# still seeks close to what it says. One link per cue would double the page's weight (a cue
+# is a few seconds of speech, its link as long as its words) and read like subtitles.
+PASSAGE_MAX_MS = 30_000
+ROLES = {"host": "Host", "co-host": "Co-host", "guest": "Guest", "producer": "Producer",
+         "editor": "Editor"}
+
+
+def seconds_text(seconds: float) -> str:
+    """15.5 -> "15.5", 90.0 -> "90": a time for a data attribute, without float noise."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def clock(seconds: float) -> str:
+    """"01:05" under an hour, "1:01:05" from an hour on: a time as players show it."""
+    h, rest = divmod(int(seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def npt(seconds: float) -> str:
+    """A Media Fragments time: "MM:SS" or "H:MM:SS", with milliseconds when there are any."""
+    whole, ms = divmod(round(seconds * 1000), 1000)
+    return clock(whole) + (f".{ms:03d}".rstrip("0") if ms else "")
+
+
+def seek_url(audio_url: str, start_s: float, end_s: float | None = None) -> str:
+    """The audio URL that starts (and, with an end, stops) playing at a moment."""
+    end = f",{npt(end_s)}" if end_s is not None else ""
+    return f"{audio_url}#t={npt(start_s)}{end}"
+
+
+def iso_duration(seconds: float) -> str:
+    """ISO 8601 duration (PT1H2M3S), for <time datetime> and schema.org."""
+    h, rest = divmod(round(seconds), 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{v}{unit}" for v, unit in ((h, "H"), (m, "M"), (s, "S")) if v]
+    return "PT" + ("".join(parts) or "0S")
+
+
+def date_text(moment: datetime) -> str:
+    """"20 November 2026": the date where the episode was published (its own offset)."""
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def size_text(n_bytes: int) -> str:
+    return f"{n_bytes / 1_000_000:.1f} MB"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment of the episode a link seeks to: a chapter, a soundbite or a transcript line."""
+
+    start_s: float
+    text: str
+    href: str  # the audio URL with a media fragment
+    start: str  # start_s for a data attribute
+    clock: str  # start_s as players show it
+    speaker: str | None = None
+    url: str | None = None  # a chapter's own link
+    end_s: float | None = None
+
+
+def moment(audio_url: str, start_s: float, text: str, end_s: float | None = None,
+           **extra: str | None) -> Moment:
+    """A moment with its link and times as text made once: pages show them many times."""
+    return Moment(start_s, text, seek_url(audio_url, start_s, end_s), seconds_text(start_s),
+                  clock(start_s), end_s=end_s, **extra)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class Show:
+    """The show as every page shows it."""
+
+    feed: FeedConfig
+    url: str  # the site's root URL, without a trailing slash
+    artwork_url: str | None
+    subscribe: tuple[Link, ...]  # the RSS URL first, then the directories
+    feeds: tuple[Link, ...]  # every feed of this storage, for <link rel="alternate">
+    hosts: tuple[Person, ...]
+    csp: str
+
+    def page_url(self, key: str) -> str:
+        return f"{self.url}/{key}"
+
+
+@dataclass(frozen=True)
+class EpisodePage:
+    record: EpisodeRecord
+    key: str
+    embed_key: str
+    audio_url: str
+    artwork_url: str | None
+    notes: Markup
+    persons: tuple[Person, ...]
+    chapters: tuple[Moment, ...]
+    soundbites: tuple[Moment, ...]
+    transcript: tuple[Moment, ...]
+
+    @property
+    def date(self) -> str:
+        return date_text(self.record.published)
+
+    @property
+    def duration(self) -> str:
+        return clock(round(self.record.audio.duration_s))
+
+    @property
+    def duration_iso(self) -> str:
+        return iso_duration(self.record.audio.duration_s)
+
+    @property
+    def modified(self) -> str:
+        """When the page last changed in substance (for the sitemap), W3C date-time."""
+        return max(self.record.published, self.record.updated).isoformat()
+
+    @property
+    def size(self) -> str:
+        return size_text(self.record.audio.bytes)
+
+
+def site_feed(feeds: list[FeedConfig]) -> FeedConfig:
+    """The feed a storage's site is made from: the primary one (no [filter]), else the first."""
+    return next((f for f in feeds if f.filter is None), feeds[0])
+
+
+def site_url(feed: FeedConfig) -> str:
+    return (feed.site.url or feed.base_url).rstrip("/")
+
+
+def content_security_policy(site: str, media: str) -> str:
+    """Nothing but this site (and the media's origin, when elsewhere): no third party at all,
+    and no inline script, so injected markup could not run even if it got past escaping."""
+    others = "" if origin(media) == origin(site) else f" {origin(media)}"
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self'{others}; media-src 'self'{others}; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def show(feeds: list[FeedConfig], record: FeedRecord) -> Show:
+    feed = site_feed(feeds)
+    url = site_url(feed)
+    rss = tuple(Link(f.title, f.feed_url) for f in [feed, *(f for f in feeds if f is not feed)])
+    return Show(
+        feed=feed, url=url,
+        artwork_url=public_url(feed.base_url, record.artwork.key) if record.artwork else None,
+        subscribe=(Link("RSS", feed.feed_url),
+                   *(Link(s.name, s.url) for s in feed.site.subscribe)),
+        feeds=rss,
+        hosts=tuple(Person(p.name, ROLES[p.role], p.href) for p in feed.persons),
+        csp=content_security_policy(url, feed.base_url),
+    )
+
+
+def transcript_key(record: EpisodeRecord) -> str | None:
+    """The published Podcasting 2.0 JSON transcript: the one the page's text is made from."""
+    return next((t.key for t in record.transcripts if t.type == TRANSCRIPT_JSON), None)
+
+
+def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes]) -> EpisodePage:
+    """One episode; `transcripts` are stored JSON transcripts by key (absent: no transcript)."""
+    key = transcript_key(record)
+    audio = public_url(s.feed.base_url, record.audio.key)
+    chapters = tuple(moment(audio, c.start_s, c.title, url=c.url) for c in record.chapters)
+    bites = tuple(moment(audio, b.start_s, b.title or clock(b.start_s), b.start_s + b.duration_s)
+                  for b in record.soundbites)
+    return EpisodePage(
+        record=record, key=f"episodes/{record.slug}.html", embed_key=f"embed/{record.slug}.html",
+        audio_url=audio,
+        artwork_url=public_url(s.feed.base_url, record.artwork.key) if record.artwork
+        else s.artwork_url,
+        # Sanitized again: the manifest in storage is read back, not trusted to be ours.
+        notes=Markup(notes.clean(record.notes_html)),
+        persons=tuple(Person(p.name, ROLES.get(p.role, p.role), p.href) for p in record.persons),
+        chapters=chapters, soundbites=bites,
+        transcript=_transcript(key, transcripts.get(key) if key else None, audio),
+    )
+
+
+def _transcript(key: str | None, data: bytes | None, audio: str) -> tuple[Moment, ...]:
+    if data is None:
+        return ()
+    try:
+        cues = parse_json(data.decode("utf-8"))
+    except (TranscriptError, UnicodeDecodeError) as exc:
+        raise PublishError(f"published transcript is damaged: {exc}",
+                           where=key) from None
+    passages: list[list[Cue]] = []
+    for cue in cues:
+        first = passages[-1][0] if passages else None
+        if first and cue.speaker == first.speaker and cue.start_ms - first.start_ms < PASSAGE_MAX_MS:
+            passages[-1].append(cue)
+        else:
+            passages.append([cue])
+    return tuple(moment(audio, p[0].start_ms / 1000, " ".join(c.text for c in p),
+                        speaker=p[0].speaker) for p in passages)
+
+
+def series_ld(s: Show) -> dict:
+    """schema.org PodcastSeries, as JSON-LD."""
+    ld = {"@context": "https://schema.org", "@type": "PodcastSeries",
+          "name": s.feed.title, "description": s.feed.description,
+          "url": s.page_url(INDEX_KEY), "webFeed": s.feed.feed_url,
+          "inLanguage": s.feed.language,
+          "author": {"@type": "Organization", "name": s.feed.author}}
+    if s.artwork_url:
+        ld["image"] = s.artwork_url
+    if s.hosts:
+        ld["actor"] = [_person_ld(p) for p in s.hosts]
+    return ld
+
+
+def episode_ld(s: Show, ep: EpisodePage) -> dict:
+    """schema.org PodcastEpisode, its audio a MediaObject whose contentUrl is the enclosure."""
+    rec = ep.record
+    ld = {"@context": "https://schema.org", "@type": "PodcastEpisode",
+          "name": rec.title, "url": s.page_url(ep.key),
+          "datePublished": rec.published.isoformat(), "description": rec.description,
+          "episodeNumber": rec.number, "timeRequired": ep.duration_iso,
+          "associatedMedia": {"@type": "MediaObject", "contentUrl": ep.audio_url,
+                              "encodingFormat": AUDIO_TYPE, "duration": ep.duration_iso,
+                              "contentSize": str(rec.audio.bytes)},
+          "partOfSeries": {"@type": "PodcastSeries", "name": s.feed.title,
+                           "url": s.page_url(INDEX_KEY)}}
+    if rec.season is not None:
+        ld["partOfSeason"] = {"@type": "PodcastSeason", "seasonNumber": rec.season}
+    if ep.artwork_url:
+        ld["image"] = ep.artwork_url
+    if ep.persons:
+        ld["actor"] = [_person_ld(p) for p in ep.persons]
+    return ld
+
+
+def _person_ld(p: Person) -> dict:
+    return {"@type": "Person", "name": p.name, **({"url": p.href} if p.href else {})}
