@@ -15,6 +15,12 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 # Records written before AudioObject.engine existed name their engine only inside the audio
 # fingerprint, as one of these.
 FINGERPRINTED_ENGINES = ("1", "2", "3")
+# The audio settings a fingerprint holds even at their defaults: the ones it always held.
+# Settings added since count only when set otherwise, so adding one (with a default that
+# changes the sound, like the leveler's) never re-masters a published episode by itself.
+FINGERPRINTED_SETTINGS = frozenset({
+    "bitrate", "channels", "sample_rate", "target_lufs", "true_peak_dbtp", "intro", "outro",
+    "crossfade_ms", "fade_ms", "trim_silence", "bumper"})
 
 
 class Record(BaseModel):

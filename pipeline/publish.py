@@ -25,6 +25,7 @@ from .feed import chapters, notes, transcript
 from .feed.timing import EpisodeTimes
 from .manifest import (
     FINGERPRINTED_ENGINES,
+    FINGERPRINTED_SETTINGS,
     AudioObject,
     EpisodeRecord,
     FeedRecord,
@@ -125,6 +126,14 @@ class EpisodePlan:
         return replace(self, action="encode", engine=master.ENGINE_VERSION)
 
 
+def _settings_inputs(settings: AudioSettings) -> dict:
+    """The audio settings the fingerprint holds: those it always held, and any other one
+    set to something else than its default."""
+    defaults = AudioSettings().model_dump()
+    return {k: v for k, v in settings.model_dump().items()
+            if k in FINGERPRINTED_SETTINGS or v != defaults[k]}
+
+
 def _audio_fingerprint(inputs: dict, engine: str) -> str:
     return _fingerprint({**inputs, "engine": engine})
 
@@ -152,7 +161,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     settings = episode_audio(s.feed, ep)
     bumpers = episode_bumpers(s.feed, ep)
     clips = [p for p in (settings.intro, settings.outro) if p is not None]
-    inputs = {"source": sha256_file(source), "audio": settings.model_dump(),
+    inputs = {"source": sha256_file(source), "audio": _settings_inputs(settings),
               "clips": [sha256_file(p) for p in clips],
               "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
     known = existing.audio if existing else None

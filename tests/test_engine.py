@@ -3,6 +3,7 @@ only when its recording or settings change, or when the producer asks (`--remast
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def _frames(location: str) -> bytes:
     path = Path(location.removeprefix("file://"))
     data = path.read_bytes()
     return data[ID3(path).size:]
+
+
+# The demo feed's audio settings as engine-3 manifests fingerprinted them: every setting there
+# was then. Settings added since must not change what an unchanged feed fingerprints as.
+ENGINE_3_SETTINGS = {"bitrate": 128, "channels": 2, "sample_rate": 44100, "target_lufs": -16.0,
+                     "true_peak_dbtp": -1.0, "intro": None, "outro": None, "crossfade_ms": 0,
+                     "fade_ms": 0, "trim_silence": False, "bumper": None}
+
+
+def _engine_3_fingerprint(recording: Path) -> str:
+    """The audio fingerprint a manifest written by engine 3 holds for the demo episode."""
+    inputs = {"source": hashlib.sha256(recording.read_bytes()).hexdigest(),
+              "audio": ENGINE_3_SETTINGS, "clips": [], "bumpers": [], "engine": "3"}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def _status(project: Path) -> dict[str, dict]:
@@ -90,6 +105,8 @@ def test_manifest_from_before_the_upgrade_changes_no_published_file(project, mon
     manifest = project / "public/manifest.json"
     data = json.loads(manifest.read_text())
     record = data["episodes"]["welcome"]
+    recording = project / "episodes/001-welcome/recording.opus"
+    assert record["audio"]["audio_fingerprint"] == _engine_3_fingerprint(recording)
     del record["audio"]["engine"], record["loudness"]["timeline"]
     manifest.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     media = tree(project / "public/episodes")
