@@ -247,6 +247,24 @@ def new_command(title: str, number: int | None, slug: str | None, audio: Path | 
                                                 "and notes.md, then run publish episode"))
 
 
+@cli.command("import")
+@click.argument("source")
+@click.option("--name", help="The feed's name, feeds/NAME.toml (default: from its title).")
+@click.option("--no-audio", is_flag=True, help="Write the folders without downloading audio.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=3, show_default=True,
+              help="Downloads at once.")
+@json_option
+def import_command(source: str, name: str | None, no_audio: bool, jobs: int,
+                   as_json: bool) -> None:
+    """Import a show from another host: SOURCE is its feed's URL or a saved feed file."""
+    from pipeline.importer.show import import_show, report_lines
+
+    out = Output(as_json)
+    report = import_show(_root(), source, name, with_audio=not no_audio, jobs=jobs,
+                         progress=out.progress, log=out.log)
+    out.result(report, lambda r: click.echo("\n".join(report_lines(r))))
+
+
 @cli.command("status")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed whose storage to read.")
 @storage_option

@@ -16,6 +16,7 @@ from typing import Literal
 
 from .audio import master
 from .audio.id3 import ChapterMark, TagData, write_tags
+from .audio.passthrough import publish_as_is
 from .audio.timeline import Placement
 from .checks.gather import refuse_on_errors
 from .checks.rules import check_times
@@ -70,7 +71,9 @@ def with_feed_records(s: Session, manifest: Manifest) -> tuple[Manifest, list[Up
     uploads = []
     for feed in s.sibling_feeds():
         existing = manifest.feeds.get(feed.name)
-        guid = existing.podcast_guid if existing else podcast_guid(feed.feed_url)
+        # A show moved here keeps the podcast:guid it had; ours is computed once, then kept.
+        guid = feed.podcast_guid or (existing.podcast_guid if existing
+                                     else podcast_guid(feed.feed_url))
         art = addressed("artwork", feed.name, feed.artwork_path(), s.media_cache())
         uploads.append(art)
         record = FeedRecord(podcast_guid=guid, artwork=art.stored())
@@ -151,10 +154,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     source = ep.file(ep.audio)
     settings = episode_audio(s.feed, ep)
     bumpers = episode_bumpers(s.feed, ep)
-    clips = [p for p in (settings.intro, settings.outro) if p is not None]
-    inputs = {"source": sha256_file(source), "audio": settings.model_dump(),
-              "clips": [sha256_file(p) for p in clips],
-              "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
+    inputs = _audio_inputs(ep, source, settings, bumpers)
     known = existing.audio if existing else None
     cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
@@ -190,6 +190,17 @@ def _published_placement(rec: EpisodeRecord, recorded: EpisodeTimes, settings: A
     moved = settings.intro is not None or bool(bumpers) or settings.trim_silence
     timed = recorded.chapters or recorded.cues or recorded.soundbites
     return None if moved and timed else Placement(settings.sample_rate)
+
+
+def _audio_inputs(ep: EpisodeConfig, source: Path, settings: AudioSettings,
+                 bumpers: list[tuple[float, Path]]) -> dict:
+    """What the published audio is made from: a change means encoding (or copying) again."""
+    if not ep.master:  # the file as it is: mastering settings do not touch it
+        return {"source": sha256_file(source), "as_published": True}
+    clips = [p for p in (settings.intro, settings.outro) if p is not None]
+    return {"source": sha256_file(source), "audio": settings.model_dump(),
+            "clips": [sha256_file(p) for p in clips],
+            "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
 
 
 def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
@@ -244,6 +255,11 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
         _strip_tags(mp3)
         loudness, report = plan.existing.loudness, plan.existing.report
         placement = plan.placement
+    elif not ep.master:
+        loudness = publish_as_is(s.exe, plan.source, mp3, ep.folder / "episode.toml")
+        _strip_tags(mp3)
+        report = {}
+        placement = Placement.from_dict(loudness["timeline"])
     else:
         with s.progress("Mastering", PERMILLE) as update:
             mastered = master.master_to_mp3(s.exe, plan.source, mp3, plan.settings,
@@ -439,6 +455,8 @@ def _audio_action(plan: EpisodePlan) -> str:
     """What a dry run says it would do with the audio."""
     if plan.action == "retag":
         return "re-tag the published MP3"
+    if not plan.ep.master:
+        return f"publish {plan.source} as it is (re-tagged)"
     if plan.remaster and plan.known is not None:
         made_by = (f"engine {plan.known.engine}" if plan.known.engine
                    else f"an unrecorded engine, {FINGERPRINTED_ENGINES[-1]} or older")
