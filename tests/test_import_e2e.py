@@ -60,7 +60,7 @@ def test_publishing_an_imported_show_keeps_guids_titles_dates_and_durations(impo
 
 
 def test_imported_audio_is_published_bit_for_bit_only_retagged(imported):
-    project, server, _ = imported
+    project, _, _ = imported
     run(project, "episode", "001-pilot-hello-welcome")
     published = next((project / "public" / "episodes" / "pilot-hello-welcome").glob("*.mp3"))
     assert _audio_frames(published.read_bytes()) == _audio_frames(mp3(3))
