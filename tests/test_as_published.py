@@ -16,8 +16,8 @@ def test_master_false_refuses_a_recording_that_is_not_an_mp3_in_one_line(project
     proc = run(project, "episode", "1", check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"publish: error: {episode_toml}: master: master = false publishes the file as it "
-        "is, and recording.opus is not an MP3: set master = true to encode it"]
+        (f"publish: error: {episode_toml}: master: master = false publishes the file as it "
+         "is, and recording.opus is not an MP3: set master = true to encode it")]
 
 
 def test_master_false_keeps_the_audio_and_records_its_measured_loudness(project, episode_toml):
