@@ -3,6 +3,7 @@ and what the import does about it, counted in requests."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -103,17 +104,19 @@ def test_interrupted_import_resumes_without_downloading_finished_files_again(tmp
     assert not (tmp_path / ".import").exists()
 
 
-def test_no_audio_writes_folders_and_a_later_run_adds_the_audio(tmp_path):
+def test_no_audio_writes_folders_and_a_later_run_adds_the_audio_keeping_feed_edits(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "anchor.xml")
         proc = run(tmp_path, "import", url, "--no-audio", "--name", "garden")
         assert "no audio downloaded" in proc.stdout
         assert server.host.requests["/audio/ep1.mp3"] == 0
         assert (tmp_path / "episodes" / "002-compost" / "episode.toml").exists()
+        feed = tmp_path / "feeds" / "garden.toml"
+        feed.write_text(feed.read_text().replace("media.example.com", "cdn.garden.example"))
         run(tmp_path, "import", url, "--name", "garden")
         assert server.host.requests["/audio/ep1.mp3"] == 1
     assert (tmp_path / "episodes" / "002-compost" / "audio.mp3").read_bytes() == mp3(4.2)
-    assert (tmp_path / "feeds" / "garden.toml").exists()
+    assert "cdn.garden.example" in feed.read_text()  # the producer's edit survives a re-run
 
 
 def test_bad_source_is_one_line_and_no_traceback(tmp_path):
@@ -123,3 +126,18 @@ def test_bad_source_is_one_line_and_no_traceback(tmp_path):
         proc = run(tmp_path, "import", source, check=False)
         assert proc.returncode == 1
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_side_file_our_checks_refuse_is_dropped_with_a_note_not_the_episode(tmp_path):
+    with FeedServer() as server:
+        url = serve_fixture(server, "full.xml")
+        server.host.add("/tx/ep2.srt", b"1\n00:00:02,000 --> 00:00:01,000\nBackwards.\n",
+                        "application/srt")
+        server.host.fail("/ch/ep2.json", Fault(status=404))
+        proc = run(tmp_path, "import", url, "--json")
+    row = next(r for r in json.loads(proc.stdout)["episodes"] if r["folder"] == "002-mailbag")
+    kept = [n.split(":")[0] for n in row["notes"] if "not kept" in n]
+    assert kept == ["chapters_file not kept", "transcript not kept"]
+    toml = (tmp_path / "episodes" / "002-mailbag" / "episode.toml").read_text()
+    assert "transcript" not in toml and "chapters_file" not in toml
+    assert not (tmp_path / "episodes" / "002-mailbag" / "transcript.srt").exists()

@@ -15,7 +15,13 @@ from ..project.catalog import Catalog
 from ..project.config import SLUG, load_feed
 from .convert import ImportedEpisode, ImportPlan, feed_name, plan_import
 from .fetch import FetchError, Limits, download, get_bytes
-from .folders import clear_work, import_episode, toml_text, write_text_atomic
+from .folders import (
+    clear_work,
+    import_episode,
+    toml_text,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from .moving import moving_steps
 from .source import parse_feed
 
@@ -77,12 +83,16 @@ def import_show(root: Path, source: str, name: str | None, with_audio: bool = Tr
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [(ep, pool.submit(one, ep)) for ep in plan.episodes]
-            for ep, future in futures:
-                try:
-                    episodes.append(future.result())
-                except (FetchError, ConfigError) as exc:
-                    skipped.append({"guid": ep.guid, "title": ep.title, "reason": str(exc)})
-                    log(f"skipped {ep.title!r}: {exc}")
+            try:
+                for ep, future in futures:
+                    try:
+                        episodes.append(future.result())
+                    except (FetchError, ConfigError) as exc:
+                        skipped.append({"guid": ep.guid, "title": ep.title, "reason": str(exc)})
+                        log(f"skipped {ep.title!r}: {exc}")
+            except KeyboardInterrupt:  # stop queued downloads; the .part files resume later
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     clear_work(work)
     return {"feed": str(feed_toml), "name": name, "source": source,
             "imported_source": str(catalog.feeds_dir / f"{name}.imported.xml"),
@@ -129,11 +139,13 @@ def _write_feed(plan: ImportPlan, feeds_dir: Path, source: str, data: bytes,
                 problems.append(f"artwork not downloaded: {exc}: add it as {art}")
     else:
         toml["artwork"] = f"{plan.name}-artwork.jpg"
-    kept = feeds_dir / f"{plan.name}.imported.xml"
-    if not kept.exists():
-        kept.write_bytes(data)
+    # The latest copy of the old feed: episodes it gained since the last run count too.
+    write_bytes_atomic(feeds_dir / f"{plan.name}.imported.xml", data)
     path = feeds_dir / f"{plan.name}.toml"
-    write_text_atomic(path, toml_text(toml, FEED_HEADER.format(source=source)))
+    if path.exists():  # an earlier run wrote it and the producer may have edited it since
+        problems.append(f"{path} exists and was kept as it is")
+    else:
+        write_text_atomic(path, toml_text(toml, FEED_HEADER.format(source=source)))
     try:
         load_feed(path)
     except ConfigError as exc:
