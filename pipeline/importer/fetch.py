@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
+from ..env import env_float
 from ..errors import PublishError
 from ..storage import sha256_file
 
@@ -45,20 +46,10 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        values = {}
-        for field, var, kind in (("timeout_s", "PUBLISH_IMPORT_TIMEOUT_S", float),
-                                 ("attempts", "PUBLISH_IMPORT_ATTEMPTS", int),
-                                 ("backoff_s", "PUBLISH_IMPORT_BACKOFF_S", float)):
-            raw = os.environ.get(var)
-            if raw is None:
-                continue
-            try:
-                values[field] = kind(raw)
-            except ValueError:
-                raise PublishError(f"not a number: {raw!r}", where=f"${var}") from None
-            if not values[field] >= (1 if kind is int else 0):
-                raise PublishError(f"out of range: {raw!r}", where=f"${var}")
-        return cls(**values)
+        d = cls()
+        return cls(timeout_s=env_float("PUBLISH_IMPORT_TIMEOUT_S", d.timeout_s, 0.001),
+                   attempts=int(env_float("PUBLISH_IMPORT_ATTEMPTS", d.attempts, 1)),
+                   backoff_s=env_float("PUBLISH_IMPORT_BACKOFF_S", d.backoff_s))
 
 
 @dataclass(frozen=True)
