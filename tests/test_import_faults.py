@@ -141,3 +141,19 @@ def test_a_side_file_our_checks_refuse_is_dropped_with_a_note_not_the_episode(tm
     toml = (tmp_path / "episodes" / "002-mailbag" / "episode.toml").read_text()
     assert "transcript" not in toml and "chapters_file" not in toml
     assert not (tmp_path / "episodes" / "002-mailbag" / "transcript.srt").exists()
+
+
+def test_a_rerun_after_the_old_feed_changed_keeps_folders_by_guid(tmp_path):
+    with FeedServer() as server:
+        url = serve_fixture(server, "anchor.xml")
+        run(tmp_path, "import", url, "--no-audio")
+        # The old host retitles an episode and publishes a new one with a clashing title.
+        feed = server.host.files["/feed.xml"][0].replace(b"<![CDATA[Tomatoes]]>",
+                                                         b"Tomatoes, revisited")
+        feed = feed.replace(b"<title>Announcement</title>", b"<title>Compost</title>")
+        feed = feed.replace(b"<description>No audio this week.</description>",
+                            b'<enclosure url="/audio/ep1.mp3" length="0" type="audio/mpeg"/>')
+        server.host.add("/feed.xml", feed, "application/rss+xml")
+        run(tmp_path, "import", url, "--no-audio")
+    assert sorted(p.name for p in (tmp_path / "episodes").iterdir()) == [
+        "001-tomatoes", "002-compost", "003-compost-2"]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlparse
 
 from markdownify import markdownify
 
 from ..feed.notes import to_text
 from ..feed.timecode import parse_timestamp
+from ..project.config import slug_of
 from ..project.scaffold import free_slug, slugify
 from .source import SourceFeed, SourceItem
 
@@ -55,6 +57,7 @@ class ImportedEpisode:
     audio: Fetch
     extras: list[Fetch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was dropped or guessed, for the report
+    duration_s: float | None = None  # as the old feed said it (itunes:duration)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,13 @@ def feed_name(feed: SourceFeed) -> str:
     return slugify(feed.title) if feed.title else "imported"
 
 
-def plan_import(feed: SourceFeed, name: str, taken: set[str] = frozenset()) -> ImportPlan:
-    """Everything to write; `taken` are slugs of episodes already in the project."""
+def plan_import(feed: SourceFeed, name: str,
+                existing: dict[str, str | None] | None = None) -> ImportPlan:
+    """Everything to write. `existing` maps the project's episode folders to their GUIDs:
+    an item whose GUID has a folder (an earlier run's) keeps it, and new items get slugs no
+    folder has."""
+    existing = existing or {}
+    mine = {guid: folder for folder, guid in existing.items() if guid}
     toml, placeholders = _feed_toml(feed, name)
     artwork = None
     if feed.image:
@@ -96,14 +104,16 @@ def plan_import(feed: SourceFeed, name: str, taken: set[str] = frozenset()) -> I
             usable.append(item)
     usable.sort(key=lambda i: i.published)
     numbers = _numbers(usable)
-    slugs: dict[str, str] = dict.fromkeys(taken, "")
+    slugs = dict.fromkeys((slug_of(Path(f)) for f in existing), "")
     width = max(3, len(str(len(usable))))
     episodes = []
     for position, item in enumerate(usable, start=1):
-        slug = free_slug(slugify(item.title), slugs)
-        slugs[slug] = item.guid
-        episodes.append(_episode(item, f"{position:0{width}d}-{slug}", numbers[item.guid],
-                                 feed.image))
+        folder = mine.get(item.guid)
+        if folder is None:
+            slug = free_slug(slugify(item.title), slugs)
+            slugs[slug] = item.guid
+            folder = f"{position:0{width}d}-{slug}"
+        episodes.append(_episode(item, folder, numbers[item.guid], feed.image))
     return ImportPlan(name, toml, artwork, placeholders, episodes, skipped)
 
 
@@ -198,6 +208,9 @@ def _audio_name(item: SourceItem) -> str:
 def _episode(item: SourceItem, folder: str, number: int, show_image: str | None) \
         -> ImportedEpisode:
     notes: list[str] = []
+    if item.guid_from_enclosure:
+        notes.append("no GUID in the old feed: its enclosure URL is kept as the GUID, as "
+                     "Apple Podcasts does")
     audio = Fetch(item.enclosure.url, _audio_name(item), "audio", item.enclosure.length)
     toml: dict = {"title": item.title, "number": number}
     if item.season is not None:
@@ -235,7 +248,8 @@ def _episode(item: SourceItem, folder: str, number: int, show_image: str | None)
     soundbites = _soundbites(item.soundbites, notes)
     if soundbites:
         toml["soundbites"] = soundbites
-    return ImportedEpisode(folder, item.guid, item.title, toml, notes_md, audio, extras, notes)
+    return ImportedEpisode(folder, item.guid, item.title, toml, notes_md, audio, extras, notes,
+                           item.duration_s)
 
 
 def _psc_chapters(chapters: list[dict], notes: list[str]) -> list[dict]:

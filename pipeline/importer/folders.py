@@ -76,12 +76,24 @@ def import_episode(ep: ImportedEpisode, episodes_dir: Path, work: Path, limits: 
         if not toml["master"] and not is_mp3(got.path):
             toml["master"] = True
             notes.append("the enclosure is not an MP3 after all: it will be mastered")
+        notes += _duration_note(got.path, ep.duration_s) if not toml["master"] else []
         if ep.audio.length_hint and ep.audio.length_hint != got.bytes:
             notes.append(f"the feed said {ep.audio.length_hint} bytes, the server sent "
                          f"{got.bytes}: the new feed will say {got.bytes}")
     _write_checked(build, toml, kept, notes, header, with_audio)
     os.rename(build, final)
     return _row(ep, got, notes)
+
+
+def _duration_note(mp3: Path, claimed_s: float | None) -> list[str]:
+    """Apps show itunes:duration; ours is measured, so a wrong old one changes what they show."""
+    from mutagen.mp3 import MP3
+
+    measured = MP3(mp3).info.length
+    if claimed_s is None or abs(measured - claimed_s) <= 1:
+        return []
+    return [(f"the old feed said {claimed_s:.0f} s, the audio lasts {measured:.0f} s: the new "
+             "feed will say so")]
 
 
 def _write_checked(build: Path, toml: dict, kept: list, notes: list[str], header: str,

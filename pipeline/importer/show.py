@@ -7,12 +7,12 @@ import threading
 import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ..errors import ConfigError, PublishError
 from ..project.catalog import Catalog
 from ..project.config import SLUG, load_feed
+from ..session import ProgressFactory, no_progress
 from .convert import ImportedEpisode, ImportPlan, feed_name, plan_import
 from .fetch import FetchError, Limits, download, get_bytes
 from .folders import (
@@ -25,7 +25,6 @@ from .folders import (
 from .moving import moving_steps
 from .source import parse_feed
 
-ProgressFactory = Callable[[str, float], AbstractContextManager[Callable[[float], None]]]
 DEFAULT_JOBS = 3
 
 FEED_HEADER = """Imported from {source} by `publish import`.
@@ -60,8 +59,7 @@ def import_show(root: Path, source: str, name: str | None, with_audio: bool = Tr
     if not SLUG.fullmatch(name):
         raise PublishError("a feed name is letters, digits, '-' and '_'", where="--name")
     catalog = Catalog(root)
-    ours = {i.guid for i in feed.items}
-    plan = plan_import(feed, name, _taken_slugs(catalog, ours))
+    plan = plan_import(feed, name, _folder_guids(catalog))
     feed_toml = catalog.feeds_dir / f"{name}.toml"
     problems = _write_feed(plan, catalog.feeds_dir, source, data, limits)
 
@@ -70,7 +68,7 @@ def import_show(root: Path, source: str, name: str | None, with_audio: bool = Tr
     episodes, skipped = [], [vars(s) for s in plan.skipped]
     header = EPISODE_HEADER.format(source=source)
     total = sum(ep.audio.length_hint or 0 for ep in plan.episodes) if with_audio else 0
-    with (progress or _no_progress)("Downloading", max(total, 1)) as update:
+    with (progress or no_progress)("Downloading", max(total, 1)) as update:
         lock = threading.Lock()
 
         def advance(n: int) -> None:
@@ -101,24 +99,17 @@ def import_show(root: Path, source: str, name: str | None, with_audio: bool = Tr
             "moving": moving_steps(name, source, plan.feed_toml["base_url"])}
 
 
-def _no_progress(label: str, total: float) -> AbstractContextManager[Callable[[float], None]]:
-    from contextlib import nullcontext
-
-    return nullcontext(lambda n: None)
-
-
-def _taken_slugs(catalog: Catalog, ours: set[str]) -> set[str]:
-    """Slugs of episodes already in the project that are not this show's (a re-run finds its
-    own folders again and must give them the same names)."""
-    taken = set()
+def _folder_guids(catalog: Catalog) -> dict[str, str | None]:
+    """Each episode folder's name and GUID key, read leniently: a re-run finds the folders an
+    earlier run wrote by their GUIDs, and new folders must not take a slug already used."""
+    out = {}
     for folder in catalog.episode_folders():
         try:
             guid = tomllib.loads((folder / "episode.toml").read_text("utf-8")).get("guid")
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             guid = None
-        if guid not in ours:
-            taken.add(folder.name.partition("-")[2] or folder.name)
-    return taken
+        out[folder.name] = guid if isinstance(guid, str) else None
+    return out
 
 
 def _write_feed(plan: ImportPlan, feeds_dir: Path, source: str, data: bytes,
