@@ -18,8 +18,9 @@ from pipeline.audio.master import MasterReport, master_to_mp3
 from pipeline.checks import gather
 from pipeline.errors import PublishError
 from pipeline.project import scaffold
+from pipeline.project.catalog import NUMBER_RANGE
 from pipeline.project.config import AudioSettings
-from pipeline.publish import publish_episode, rebuild_feeds
+from pipeline.publish import publish_episode, publish_episodes, rebuild_feeds
 from pipeline.session import Session
 
 
@@ -108,21 +109,34 @@ def cli(ctx: click.Context, project: Path, verbose: bool) -> None:
 
 
 @cli.command("episode")
-@click.argument("episode")
+@click.argument("episodes", metavar="[EPISODE]...", nargs=-1)
+@click.option("--all", "all_episodes", is_flag=True, help="Publish every episode.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Episodes mastered at once (with several episodes).")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed to publish into.")
 @click.option("--remaster", is_flag=True,
               help="Master the recording again with the current engine, even if nothing changed "
                    "(a new MP3 under a new URL).")
 @publishing_options
-def episode_command(episode: str, feed_name: str | None, remaster: bool, dry_run: bool,
-                    storage: str | None, as_json: bool) -> None:
-    """Publish EPISODE (a folder, a number or a slug): master, tag, upload, rebuild the feed."""
+def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
+                    feed_name: str | None, remaster: bool, dry_run: bool, storage: str | None,
+                    as_json: bool) -> None:
+    """Publish EPISODE (a folder, a number, a slug or a range such as 3-7; several, or --all):
+    master, tag, upload, then rebuild the feed once."""
+    if all_episodes == bool(episodes):
+        raise click.UsageError("give one or more EPISODEs, or --all")
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
-    ep = s.catalog.episode(episode)
-    gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log, ep.folder / "episode.toml")
-    out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
+    if len(episodes) == 1 and not NUMBER_RANGE.fullmatch(episodes[0]):
+        ep = s.catalog.episode(episodes[0])
+        gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log,
+                                ep.folder / "episode.toml")
+        out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
+        return
+    eps = s.catalog.episodes() if all_episodes else s.catalog.select(list(episodes))
+    gather.refuse_on_errors(gather.before_upload(s, eps), out.log, s.catalog.episodes_dir)
+    out.result(publish_episodes(s, eps, jobs, remaster=remaster), _show_episodes)
 
 
 def _show_episode(r: dict) -> None:
@@ -144,6 +158,18 @@ def _show_episode(r: dict) -> None:
                        "--remaster masters it again")
     else:
         click.secho(f"{prefix} {r['episode']} (to be encoded)", fg="green", bold=True)
+    _show_feeds(r)
+
+
+def _show_episodes(r: dict) -> None:
+    for action in r["actions"]:
+        click.echo(f"  {'would ' if r['dry_run'] else ''}{action}")
+    for e in r["episodes"]:
+        how = ("to be encoded" if e["audio"] is None else "encoded" if e["encoded"]
+               else "re-tagged" if e["retagged"] else "unchanged")
+        url = f": {e['audio']['url']}" if e["audio"] else ""
+        click.echo(f"{'Would publish' if r['dry_run'] else 'Published'} {e['episode']} "
+                   f"({how}){url}")
     _show_feeds(r)
 
 
@@ -245,6 +271,24 @@ def new_command(title: str, number: int | None, slug: str | None, audio: Path | 
     Output(as_json).result({"folder": str(folder)},
                            lambda r: click.echo(f"Created {r['folder']}: edit episode.toml "
                                                 "and notes.md, then run publish episode"))
+
+
+@cli.command("import")
+@click.argument("source")
+@click.option("--name", help="The feed's name, feeds/NAME.toml (default: from its title).")
+@click.option("--no-audio", is_flag=True, help="Write the folders without downloading audio.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=3, show_default=True,
+              help="Downloads at once.")
+@json_option
+def import_command(source: str, name: str | None, no_audio: bool, jobs: int,
+                   as_json: bool) -> None:
+    """Import a show from another host: SOURCE is its feed's URL or a saved feed file."""
+    from pipeline.importer.show import import_show, report_lines
+
+    out = Output(as_json)
+    report = import_show(_root(), source, name, with_audio=not no_audio, jobs=jobs,
+                         progress=out.progress, log=out.log)
+    out.result(report, lambda r: click.echo("\n".join(report_lines(r))))
 
 
 @cli.command("status")

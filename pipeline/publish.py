@@ -10,12 +10,14 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from .audio import master
 from .audio.id3 import ChapterMark, TagData, write_tags
+from .audio.passthrough import publish_as_is
 from .audio.timeline import Placement
 from .checks.gather import refuse_on_errors
 from .checks.rules import check_times
@@ -37,7 +39,7 @@ from .manifest import (
     podcast_guid,
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
-from .session import Session, Upload, addressed
+from .session import Session, Upload, addressed, no_progress
 from .storage import IntegrityError, content_type_for, sha256_file
 
 PERMILLE = 1000
@@ -71,7 +73,9 @@ def with_feed_records(s: Session, manifest: Manifest) -> tuple[Manifest, list[Up
     uploads = []
     for feed in s.sibling_feeds():
         existing = manifest.feeds.get(feed.name)
-        guid = existing.podcast_guid if existing else podcast_guid(feed.feed_url)
+        # A show moved here keeps the podcast:guid it had; ours is computed once, then kept.
+        guid = feed.podcast_guid or (existing.podcast_guid if existing
+                                     else podcast_guid(feed.feed_url))
         art = addressed("artwork", feed.name, feed.artwork_path(), s.media_cache())
         uploads.append(art)
         record = FeedRecord(podcast_guid=guid, artwork=art.stored())
@@ -160,10 +164,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     source = ep.file(ep.audio)
     settings = episode_audio(s.feed, ep)
     bumpers = episode_bumpers(s.feed, ep)
-    clips = [p for p in (settings.intro, settings.outro) if p is not None]
-    inputs = {"source": sha256_file(source), "audio": _settings_inputs(settings),
-              "clips": [sha256_file(p) for p in clips],
-              "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
+    inputs = _audio_inputs(ep, source, settings, bumpers)
     known = existing.audio if existing else None
     cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
@@ -199,6 +200,17 @@ def _published_placement(rec: EpisodeRecord, recorded: EpisodeTimes, settings: A
     moved = settings.intro is not None or bool(bumpers) or settings.trim_silence
     timed = recorded.chapters or recorded.cues or recorded.soundbites
     return None if moved and timed else Placement(settings.sample_rate)
+
+
+def _audio_inputs(ep: EpisodeConfig, source: Path, settings: AudioSettings,
+                 bumpers: list[tuple[float, Path]]) -> dict:
+    """What the published audio is made from: a change means encoding (or copying) again."""
+    if not ep.master:  # the file as it is: mastering settings do not touch it
+        return {"source": sha256_file(source), "as_published": True}
+    clips = [p for p in (settings.intro, settings.outro) if p is not None]
+    return {"source": sha256_file(source), "audio": _settings_inputs(settings),
+            "clips": [sha256_file(p) for p in clips],
+            "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
 
 
 def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
@@ -253,6 +265,11 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
         _strip_tags(mp3)
         loudness, report = plan.existing.loudness, plan.existing.report
         placement = plan.placement
+    elif not ep.master:
+        loudness = publish_as_is(s.exe, plan.source, mp3, ep.folder / "episode.toml")
+        _strip_tags(mp3)
+        report = {}
+        placement = Placement.from_dict(loudness["timeline"])
     else:
         with s.progress("Mastering", PERMILLE) as update:
             mastered = master.master_to_mp3(s.exe, plan.source, mp3, plan.settings,
@@ -403,51 +420,105 @@ def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> di
     `remaster` masters the recording anew with the current engine even when nothing changed."""
     manifest, uploads = with_feed_records(s, s.read_manifest())
     crashpoint("manifest-read")
-    plan = plan_episode(s, ep, manifest, remaster)
-    uploads += [plan.cover] if plan.cover else []
-    result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run}
-
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
-        if plan.action == "unchanged":
-            made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [],
-                                plan.action, plan.recorded.on_episode(plan.placement))
-        elif s.dry_run:
-            s.actions.append(_audio_action(plan))
-            if plan.placement is None:  # never published, or not where its recording lies
-                return {**result, "encoded": plan.action == "encode", "retagged": False,
-                        "audio": None, "loudness": None, "uploaded_bytes": 0, "feeds": [],
-                        "site": None, "actions": s.actions}
-            report = plan.existing.report if plan.action == "retag" else {}
-            made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action,
-                                plan.recorded.on_episode(plan.placement))
-        else:
-            made = make_audio(s, plan, Path(tmp))
-        # The times as published, checked against the MP3 before anything is uploaded.
-        refuse_on_errors(check_times(ep, made.times, made.audio.duration_s, in_mp3=True),
-                         s.log, ep.folder / "episode.toml")
-        side = side_files(s, ep, made.times, Path(tmp))
-        uploads += side.uploads + made.uploads
-        record = episode_record(s, plan, made, side)
-        renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
-        feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0].with_episode(
-            record, replacing=renamed), uploads)
-
-    audio = made.audio
-    return {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
-            "audio": {"url": public_url(s.feed.base_url, audio.key),
-                      "location": s.storage.location(audio.key), "bytes": audio.bytes,
-                      "duration_s": audio.duration_s, "sha256": audio.sha256,
-                      "engine": audio.engine,
-                      "older_engine": audio.older_engine(master.ENGINE_VERSION)},
-            "loudness": _loudness_summary(made.loudness),
-            "feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
+        done = _prepare(s, ep, manifest, Path(tmp), remaster)
+        if done.record is None:  # a dry run of an episode never published: nothing to show
+            return {**done.result, "uploaded_bytes": 0, "feeds": [], "site": None,
+                    "actions": s.actions}
+        feeds = s.commit(lambda fresh: done.apply(with_feed_records(s, fresh)[0]),
+                         uploads + done.uploads)
+    return {**done.result, "feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
             "actions": s.actions}
+
+
+def publish_episodes(s: Session, episodes: list[EpisodeConfig], jobs: int = 1,
+                     remaster: bool = False) -> dict:
+    """Several episodes, `jobs` mastered at once, then one commit listing them all in the
+    given order: the feed changes once, and an episode that fails stops every one of them
+    before anything is uploaded."""
+    manifest, uploads = with_feed_records(s, s.read_manifest())
+    crashpoint("manifest-read")
+    # Progress bars of several threads would write over each other: only one at a time.
+    worker = s if jobs == 1 else replace(s, progress=no_progress)
+    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+        def one(numbered: tuple[int, EpisodeConfig]) -> Prepared:
+            folder = Path(tmp) / str(numbered[0])
+            folder.mkdir()
+            return _prepare(worker, numbered[1], manifest, folder, remaster)
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            prepared = list(pool.map(one, enumerate(episodes)))
+        ready = [p for p in prepared if p.record is not None]
+
+        def update(fresh: Manifest) -> Manifest:
+            fresh = with_feed_records(s, fresh)[0]
+            for p in ready:
+                fresh = p.apply(fresh)
+            return fresh
+
+        feeds = s.commit(update, uploads + [u for p in ready for u in p.uploads]) \
+            if ready else []
+    return {"episodes": [p.result for p in prepared], "feeds": feeds,
+            "site": s.site if ready else None, "uploaded_bytes": s.uploaded_bytes,
+            "dry_run": s.dry_run, "actions": s.actions}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One episode ready to commit: its files to upload and its record for the manifest."""
+
+    result: dict
+    record: EpisodeRecord | None
+    uploads: list[Upload]
+    renamed: str | None  # the slug it was published under, when its folder was renamed
+
+    def apply(self, manifest: Manifest) -> Manifest:
+        return manifest.with_episode(self.record, replacing=self.renamed)
+
+
+def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
+             remaster: bool) -> Prepared:
+    """Everything before the commit: plan, audio (mastered, copied or re-tagged), side files."""
+    plan = plan_episode(s, ep, manifest, remaster)
+    uploads = [plan.cover] if plan.cover else []
+    result = {"episode": ep.slug, "guid": plan.guid, "dry_run": s.dry_run}
+    if plan.action == "unchanged":
+        made = EpisodeAudio(plan.known, plan.existing.loudness, plan.existing.report, [],
+                            plan.action, plan.recorded.on_episode(plan.placement))
+    elif s.dry_run:
+        s.actions.append(_audio_action(plan))
+        if plan.placement is None:  # never published, or not where its recording lies
+            return Prepared({**result, "encoded": plan.action == "encode", "retagged": False,
+                             "audio": None, "loudness": None}, None, [], None)
+        report = plan.existing.report if plan.action == "retag" else {}
+        made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action,
+                            plan.recorded.on_episode(plan.placement))
+    else:
+        made = make_audio(s, plan, tmp)
+    # The times as published, checked against the MP3 before anything is uploaded.
+    refuse_on_errors(check_times(ep, made.times, made.audio.duration_s, in_mp3=True),
+                     s.log, ep.folder / "episode.toml")
+    side = side_files(s, ep, made.times, tmp)
+    uploads += side.uploads + made.uploads
+    record = episode_record(s, plan, made, side)
+    renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
+    audio = made.audio
+    return Prepared(
+        {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
+         "audio": {"url": public_url(s.feed.base_url, audio.key),
+                   "location": s.storage.location(audio.key), "bytes": audio.bytes,
+                   "duration_s": audio.duration_s, "sha256": audio.sha256,
+                   "engine": audio.engine,
+                   "older_engine": audio.older_engine(master.ENGINE_VERSION)},
+         "loudness": _loudness_summary(made.loudness)}, record, uploads, renamed)
 
 
 def _audio_action(plan: EpisodePlan) -> str:
     """What a dry run says it would do with the audio."""
     if plan.action == "retag":
         return "re-tag the published MP3"
+    if not plan.ep.master:
+        return f"publish {plan.source} as it is (re-tagged)"
     if plan.remaster and plan.known is not None:
         made_by = (f"engine {plan.known.engine}" if plan.known.engine
                    else f"an unrecorded engine, {FINGERPRINTED_ENGINES[-1]} or older")

@@ -23,6 +23,7 @@ from .rules import (
     at,
     check_episode_config,
     check_feed_config,
+    check_imported,
     check_published,
     check_rendered,
     warning,
@@ -75,7 +76,11 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
     manifest = s.read_manifest()
     where = _item_where(s, manifest)
     if feed.name in manifest.feeds:
-        problems += check_rendered(render_feed(feed, manifest, s.now), str(feed.path), where)
+        rendered = render_feed(feed, manifest, s.now)
+        problems += check_rendered(rendered, str(feed.path), where)
+        imported = feed.path.parent / f"{feed.name}.imported.xml"
+        if imported.is_file():  # kept by `publish import`: no GUID may change or go
+            problems += check_imported(imported.read_bytes(), rendered, str(imported))
     published = s.storage.get_bytes(feed.feed_key)
     if published is None:
         problems.append(warning(str(feed.path), f"{feed.feed_key} is not in storage yet: "

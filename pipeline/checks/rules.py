@@ -367,3 +367,30 @@ def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Store
             problems.append(error(where, f"itunes:duration says {claimed} s but the audio "
                                          f"runs {obj.duration_s:.1f} s"))
     return problems
+
+
+# --- a show imported from another host ----------------------------------------------------------
+
+def check_imported(source_xml: bytes, rendered_xml: bytes, where: str) -> list[Problem]:
+    """Every episode of the feed the show was imported from must keep its GUID in ours: a
+    changed GUID is a new episode to every app (listed again, downloaded again), a missing
+    one is lost to the subscribers who follow the move."""
+    from ..importer.source import parse_feed as read_rss
+
+    source = {i.guid: (i.title, i.published) for i in read_rss(source_xml).items}
+    ours = {i.guid: (i.title, i.published) for i in read_rss(rendered_xml).items}
+    problems = []
+    for guid, (title, published) in source.items():
+        if guid in ours:
+            continue
+        # The same episode under another GUID: same title, same publishing moment.
+        new = [g for g, seen in ours.items() if seen == (title, published) and g not in source]
+        if new:
+            problems.append(error(where, f"{title!r} was GUID {guid!r} in the imported feed and "
+                                         f"would be {new[0]!r}: apps would list it as a new "
+                                         f"episode; put guid = {guid!r} in its episode.toml"))
+        else:
+            problems.append(warning(where, f"{title!r} (GUID {guid!r}) of the imported feed is "
+                                           "not in this feed: publish it, or subscribers who "
+                                           "follow the move lose it"))
+    return problems

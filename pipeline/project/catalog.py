@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
 from .config import EpisodeConfig, FeedConfig, load_episode, load_feed, slug_of
+
+NUMBER_RANGE = re.compile(r"(\d+)-(\d+)")
 
 
 class Catalog:
@@ -85,7 +88,27 @@ class Catalog:
 
     def episode(self, ref: str) -> EpisodeConfig:
         """An episode by folder path or by number; checks the whole catalogue for clashes."""
+        return self._find(self.episodes(), ref)
+
+    def select(self, refs: list[str]) -> list[EpisodeConfig]:
+        """Episodes by folder, number, slug or range of numbers ("3-7"), in the order given,
+        each once."""
         eps = self.episodes()
+        chosen: dict[Path, EpisodeConfig] = {}
+        for ref in refs:
+            span = NUMBER_RANGE.fullmatch(ref)
+            if span:
+                low, high = int(span[1]), int(span[2])
+                found = sorted((ep for ep in eps if low <= ep.number <= high),
+                               key=lambda ep: (ep.season or 0, ep.number))
+                if not found:
+                    raise ConfigError(f"no episode numbered {ref}", where=self.episodes_dir)
+            else:
+                found = [self._find(eps, ref)]
+            chosen.update((ep.folder, ep) for ep in found if ep.folder not in chosen)
+        return list(chosen.values())
+
+    def _find(self, eps: list[EpisodeConfig], ref: str) -> EpisodeConfig:
         path = Path(ref)
         if path.is_dir():
             target = path.resolve()

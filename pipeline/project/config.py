@@ -172,6 +172,9 @@ class SiteSettings(Strict):
     subscribe: list[SubscribeLink] = Field([], description="directories that list the show")
 
 
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+
+
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
@@ -189,6 +192,8 @@ class FeedConfig(Strict):
     type: Literal["episodic", "serial"] = "episodic"
     copyright: str | None = None
     locked: bool = True
+    podcast_guid: str | None = Field(
+        None, pattern=UUID_PATTERN, description="a show moved from another host keeps the podcast:guid it had there")
     new_feed_url: str | None = Field(None, pattern=r"^https://",
                                      description="the show moved: where apps should go now")
     complete: bool = False
@@ -324,6 +329,7 @@ class EpisodeConfig(Strict):
     renamed_from: str | None = Field(
         None, min_length=1, description="the slug this episode was published under before its "
                                         "folder was renamed: it keeps that GUID")
+    master: bool = Field(True, description="false: publish the MP3 as it is, re-tagged only")
     bumpers: list[Bumper] = []
     intro: Path | Literal[False] | None = Field(
         None, description="this episode's intro instead of the feed's; false for none")
@@ -347,6 +353,9 @@ class EpisodeConfig(Strict):
         if self.chapters and self.chapters_file is not None:
             raise ValueError("give either chapters or chapters_file, not both")
         chapters.check_starts([c.start_s for c in self.chapters])
+        if not self.master and (self.bumpers or self.intro or self.outro):
+            raise ValueError("master = false publishes the audio as it is: it cannot have "
+                             "bumpers, an intro or an outro")
         return self
 
     def file(self, rel: Path) -> Path:
@@ -405,7 +414,9 @@ def load_feed(path: Path) -> FeedConfig:
     return feed
 
 
-def load_episode(folder: Path) -> EpisodeConfig:
+def load_episode(folder: Path, require_audio: bool = True) -> EpisodeConfig:
+    """The folder's episode, validated; `require_audio=False` accepts a folder whose recording
+    is still to come (an import run with --no-audio)."""
     folder = Path(folder)
     path = folder / "episode.toml"
     data = _read_toml(path)
@@ -420,6 +431,8 @@ def load_episode(folder: Path) -> EpisodeConfig:
                    {"slug": slug, "folder": folder.resolve()})
     for field in ("audio", "notes_file", "artwork", "chapters_file", "transcript"):
         rel = getattr(ep, field)
+        if field == "audio" and not require_audio:
+            continue
         if rel is not None and not ep.file(rel).is_file():
             raise ConfigError(f"file not found: {ep.file(rel)}", where=path, field=field)
     if ep.transcript is not None:

@@ -26,7 +26,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "episode"
 
 
-def _free_slug(wanted: str, used: dict[str, Path], explicit: bool) -> str:
+def free_slug(wanted: str, used: dict[str, object], explicit: bool = False) -> str:
     """A title's slug, numbered on when taken (two "Mailbag" episodes); a slug asked for by
     name is refused instead, since the producer chose it."""
     if wanted in used and explicit:
@@ -50,7 +50,7 @@ def new_episode(root: Path, title: str, number: int | None, slug: str | None,
     number = number if number is not None else max(taken, default=0) + 1
     if number in taken:
         raise PublishError(f"episode number {number} is already used", where=catalog.episodes_dir)
-    slug = _free_slug(slugify(slug or title), slugs, explicit=slug is not None)
+    slug = free_slug(slugify(slug or title), slugs, explicit=slug is not None)
     folder = catalog.episodes_dir / f"{number:03d}-{slug}"
     if folder.exists():
         raise PublishError("folder already exists", where=folder)

@@ -1,0 +1,51 @@
+"""`master = false` publishes an MP3 as it is (re-tagged, measured, not re-encoded), and a
+feed's `podcast_guid` key keeps a moved show's GUID: the two things an imported show needs."""
+
+from __future__ import annotations
+
+import json
+
+from helpers import run, run_json, set_key
+from importing import mp3
+
+MOVED_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+
+
+def test_master_false_refuses_a_recording_that_is_not_an_mp3_in_one_line(project, episode_toml):
+    set_key(episode_toml, "master", "false")
+    proc = run(project, "episode", "1", check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        (f"publish: error: {episode_toml}: master: master = false publishes the file as it "
+         "is, and recording.opus is not an MP3: set master = true to encode it")]
+
+
+def test_master_false_keeps_the_audio_and_records_its_measured_loudness(project, episode_toml):
+    (episode_toml.parent / "old.mp3").write_bytes(mp3(5))
+    set_key(episode_toml, "audio", '"old.mp3"')
+    set_key(episode_toml, "master", "false")
+    # Chapters, transcript and soundbites are timed for the minute-long demo recording.
+    text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
+    episode_toml.write_text(text[:text.index("[[chapters]]")])
+    r = run_json(project, "episode", "1")
+    assert abs(r["audio"]["duration_s"] - 5) < 0.1
+    manifest = json.loads((project / "public" / "manifest.json").read_text())
+    loudness = manifest["episodes"]["welcome"]["loudness"]
+    assert loudness["gain_db"] == 0 and loudness["input"] == loudness["output"]
+    assert -30 < loudness["output"]["integrated_lufs"] < -10
+    # Unchanged: nothing copied or uploaded again.
+    again = run_json(project, "episode", "1")
+    assert again["uploaded_bytes"] == 0 and not again["encoded"]
+
+
+def test_feed_podcast_guid_key_wins_over_the_computed_one(project):
+    toml = project / "feeds" / "women-in-surgery.toml"
+    run(project, "feed")
+    manifest = json.loads((project / "public" / "manifest.json").read_text())
+    assert manifest["feeds"]["women-in-surgery"]["podcast_guid"] != MOVED_GUID
+    set_key(toml, "podcast_guid", f'"{MOVED_GUID}"')
+    run(project, "feed")
+    manifest = json.loads((project / "public" / "manifest.json").read_text())
+    assert manifest["feeds"]["women-in-surgery"]["podcast_guid"] == MOVED_GUID
+    feed = (project / "public" / "women-in-surgery.xml").read_text()
+    assert f"<podcast:guid>{MOVED_GUID}</podcast:guid>" in feed
