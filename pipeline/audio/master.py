@@ -97,13 +97,18 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     tmp = dst.with_name(dst.name + ".part")
     clean = dst.with_name(dst.name + ".denoised.flac")
     progress = progress or (lambda f: None)
+    # The recording itself is checked, before anything (the denoiser too) decodes it.
+    header = ffmpeg.probe(exe, src)
+    if header.problem:
+        raise PublishError(f"not an audio file ffmpeg can decode: {header.problem}", where=src,
+                           detail=header.detail)
+    total_s = header.duration_s or 0.0
     try:
-        if audio.denoise:  # a denoised copy is what both passes then read
-            total_s = ffmpeg.probe(exe, src).duration_s or 0.0
+        if audio.denoise:  # a denoised copy, as long as the recording, is what both passes read
             src = denoised_copy(exe, src, clean, audio.channels,
                                 lambda s: progress(_DENOISE_SHARE * _frac(s, total_s)))
             progress = _after(_DENOISE_SHARE, progress)
-        report = _master(exe, src, tmp, audio, progress, bumpers)
+        report = _master(exe, src, tmp, audio, total_s, progress, bumpers)
         os.replace(tmp, dst)
     except OSError as exc:  # disk full, quota, file-size limit: the user's to fix
         raise PublishError(f"cannot write the encoded audio: {exc.strerror}", where=dst) from None
@@ -118,13 +123,9 @@ def _after(share: float, progress: ffmpeg.ProgressFn) -> ffmpeg.ProgressFn:
     return lambda f: progress(share + (1 - share) * f)
 
 
-def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
-            progress: ffmpeg.ProgressFn, bumpers: Sequence[tuple[float, Path]] = ()) -> MasterReport:
-    header = ffmpeg.probe(exe, src)
-    if header.problem:
-        raise PublishError(f"not an audio file ffmpeg can decode: {header.problem}", where=src,
-                           detail=header.detail)
-    total_s = header.duration_s or 0.0
+def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings, total_s: float,
+            progress: ffmpeg.ProgressFn, bumpers: Sequence[tuple[float, Path]] = ()
+            ) -> MasterReport:
     source, voicing = _measure(exe, src, audio,
                                lambda s: progress(_MEASURE_SHARE * _frac(s, total_s)))
     if not source.duration_s:
@@ -153,8 +154,10 @@ def _master(exe: str, src: Path, tmp: Path, audio: AudioSettings,
     body = body_range(source, gain, audio.trim_silence)
     clips = load_clips(exe, audio, bumpers)
 
+    encoding = _after(_MEASURE_SHARE, progress)
+
     def encode_progress(s: float) -> None:
-        progress(_MEASURE_SHARE + (1 - _MEASURE_SHARE) * _frac(s, source.duration_s))
+        encoding(_frac(s, source.duration_s))
 
     out, limiter = _render(exe, src, tmp, audio, gain, ceiling, body, clips, encode_progress,
                            curve)
