@@ -294,11 +294,29 @@ def _lufs(mean_square: np.ndarray | float) -> np.ndarray:
 
 
 def _box(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average (edges averaged over what there is)."""
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    i = np.arange(len(x))
-    lo, hi = np.clip(i - width // 2, 0, len(x)), np.clip(i - width // 2 + width, 0, len(x))
-    return (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    """Centred moving average (edges averaged over what there is), in two arrays of len(x):
+    a 3-hour file has 2 million steps, and index arrays would triple the leveler's memory."""
+    n, h = len(x), width // 2
+    c = np.empty(n + 1)
+    c[0] = 0.0
+    np.cumsum(x, out=c[1:])
+    out = np.empty(n)
+    inner = max(0, n - width + 1)  # steps whose whole window lies inside: h .. h + inner - 1
+    np.subtract(c[width:width + inner], c[:inner], out=out[h:h + inner])
+    out[h:h + inner] /= width
+    edge = np.r_[0:min(h, n), min(h + inner, n):n] if inner else np.arange(n)
+    lo, hi = np.clip(edge - h, 0, n), np.clip(edge - h + width, 0, n)
+    out[edge] = (c[hi] - c[lo]) / np.maximum(hi - lo, 1)
+    return out
+
+
+def _level(mean_square: np.ndarray) -> np.ndarray:
+    """_lufs in place, for arrays as long as the file."""
+    np.maximum(mean_square, _TINY, out=mean_square)
+    np.log10(mean_square, out=mean_square)
+    mean_square *= 10
+    mean_square -= 0.691
+    return mean_square
 
 
 def _speech_mask(energies: np.ndarray, features: VoicingFeatures | None, step: float,
@@ -311,18 +329,23 @@ def _speech_mask(energies: np.ndarray, features: VoicingFeatures | None, step: f
     n = len(energies)
     if not n:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    short = _lufs(_box(energies, max(1, round(0.05 / step))))
     # Noise floor: per second, the lowest 200 ms level; then the lowest within the window.
+    # (Arrays as long as the file are freed as soon as they are used: see _box.)
     per_s = max(1, round(1.0 / step))
-    smooth = _lufs(_box(energies, max(1, round(0.2 / step))))
-    pad = (-n) % per_s
-    lows = np.concatenate([smooth, np.full(pad, np.inf)]).reshape(-1, per_s).min(axis=1)
+    smooth = _level(_box(energies, max(1, round(0.2 / step))))
+    whole = n // per_s * per_s
+    lows = smooth[:whole].reshape(-1, per_s).min(axis=1)
+    if whole < n:
+        lows = np.append(lows, smooth[whole:].min())
+    del smooth
     half = max(1, round(s.floor_window_s / 2))
     padded = np.concatenate([np.full(half, np.inf), lows, np.full(half, np.inf)])
     floor = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).min(axis=1)
-    floor = np.maximum(np.repeat(floor, per_s)[:n], -100.0)
+    short = _level(_box(energies, max(1, round(0.05 / step))))
     top = float(np.percentile(short, 99))
-    loud = (short > floor + s.snr_db) & (short > max(top - s.range_db, -70.0))
+    loud = short > max(top - s.range_db, -70.0)
+    loud &= short > np.repeat(np.maximum(floor, -100.0) + s.snr_db, per_s)[:n]
+    del short
     if features is not None:
         loud = _voiced_only(loud, features, n, step, s)
     runs = _runs(_close_gaps(loud, round(s.join_gap_s / step)))
@@ -351,7 +374,9 @@ def _voiced_only(loud: np.ndarray, features: VoicingFeatures, n: int, step: floa
 
 def _runs(mask: np.ndarray) -> np.ndarray:
     """(start, end) of each run of True, as an (n, 2) int array."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    padded = np.zeros(len(mask) + 2, dtype=np.int8)  # int8 throughout: see _box
+    padded[1:-1] = mask
+    edges = np.diff(padded)
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1)
 
 
@@ -527,8 +552,12 @@ def _draw(units: np.ndarray, gains: np.ndarray, n: int, step: float, ceiling: fl
         point(units[-1, 1] + shape[0] + shape[1], min(last, ceiling))
     # Breakpoints can tie or, for a switch inside speech, run back a little: keep order.
     tt = np.maximum.accumulate(np.array(t))
-    centres = np.arange(n) + 0.5
-    return np.interp(centres, tt, np.array(g)).astype(np.float32)
+    gg = np.array(g)
+    out = np.empty(n, dtype=np.float32)
+    for a in range(0, n, 1 << 18):  # in pieces, so no float64 arrays as long as the file
+        b = min(n, a + (1 << 18))
+        out[a:b] = np.interp(np.arange(a, b) + 0.5, tt, gg)
+    return out
 
 
 def _spread(power: np.ndarray, count: np.ndarray, weight: np.ndarray,
