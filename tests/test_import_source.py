@@ -10,7 +10,7 @@ from importing import FEEDS
 
 from pipeline.errors import PublishError
 from pipeline.importer.convert import plan_import
-from pipeline.importer.source import parse_date, parse_duration, parse_feed
+from pipeline.feed.reader import parse_date, parse_duration, parse_feed
 
 BASE = "http://old.example"
 

@@ -17,7 +17,7 @@ from ..feed.notes import to_text
 from ..feed.timecode import parse_timestamp
 from ..project.config import slug_of
 from ..project.scaffold import free_slug, slugify
-from .source import SourceFeed, SourceItem
+from ..feed.reader import SourceFeed, SourceItem
 
 # Values the producer must replace before publishing for real; the report lists them.
 PLACEHOLDER_BASE_URL = "https://media.example.com/{name}"

@@ -23,7 +23,7 @@ from .folders import (
     write_text_atomic,
 )
 from .moving import moving_steps
-from .source import parse_feed
+from ..feed.reader import parse_feed
 
 DEFAULT_JOBS = 3
 

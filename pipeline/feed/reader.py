@@ -1,4 +1,5 @@
-"""Read another host's RSS feed into plain records: the one place that knows its tag soup.
+"""Read an RSS podcast feed (another host's, or ours) into plain records: the one place that
+knows its tag soup; the importer reads the old feed with it, validation compares ours to it.
 
 ElementTree with namespaces rather than feedparser: feedparser drops the `podcast:` tags we
 must keep (guid, chapters, transcripts, persons, soundbites) and sanitizes notes its own way.
@@ -17,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from ..errors import PublishError
-from ..feed.timecode import parse_timestamp
+from .timecode import parse_timestamp
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
