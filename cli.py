@@ -20,6 +20,7 @@ from pipeline.errors import PublishError
 from pipeline.project import scaffold
 from pipeline.project.catalog import NUMBER_RANGE
 from pipeline.project.config import AudioSettings
+from pipeline.project.shard import Shard
 from pipeline.publish import publish_episode, publish_episodes, rebuild_feeds
 from pipeline.session import Session
 
@@ -113,30 +114,39 @@ def cli(ctx: click.Context, project: Path, verbose: bool) -> None:
 @click.option("--all", "all_episodes", is_flag=True, help="Publish every episode.")
 @click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
               help="Episodes mastered at once (with several episodes).")
+@click.option("--shard", "shard_text", metavar="I/N",
+              help="Publish only share I of N of the chosen episodes (episode number K goes to "
+                   "share (K - 1) mod N + 1), for N machines publishing at once.")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed to publish into.")
 @click.option("--remaster", is_flag=True,
               help="Master the recording again with the current engine, even if nothing changed "
                    "(a new MP3 under a new URL).")
 @publishing_options
 def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
-                    feed_name: str | None, remaster: bool, dry_run: bool, storage: str | None,
-                    as_json: bool) -> None:
+                    shard_text: str | None, feed_name: str | None, remaster: bool, dry_run: bool,
+                    storage: str | None, as_json: bool) -> None:
     """Publish EPISODE (a folder, a number, a slug or a range such as 3-7; several, or --all):
     master, tag, upload, then rebuild the feed once."""
     if all_episodes == bool(episodes):
         raise click.UsageError("give one or more EPISODEs, or --all")
+    shard = Shard.parse(shard_text) if shard_text is not None else None
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(), progress=out.progress, log=out.log,
                      dry_run=dry_run)
-    if len(episodes) == 1 and not NUMBER_RANGE.fullmatch(episodes[0]):
+    if shard is None and len(episodes) == 1 and not NUMBER_RANGE.fullmatch(episodes[0]):
         ep = s.catalog.episode(episodes[0])
         gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log,
                                 ep.folder / "episode.toml")
         out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
         return
-    eps = s.catalog.episodes() if all_episodes else s.catalog.select(list(episodes))
+    chosen = s.catalog.episodes() if all_episodes else s.catalog.select(list(episodes))
+    eps = shard.select(chosen) if shard else chosen
     gather.refuse_on_errors(gather.before_upload(s, eps), out.log, s.catalog.episodes_dir)
-    out.result(publish_episodes(s, eps, jobs, remaster=remaster), _show_episodes)
+    result = publish_episodes(s, eps, jobs, remaster=remaster)
+    if shard:
+        result["shard"] = {"index": shard.index, "count": shard.count, "chosen": len(chosen),
+                           "episodes": [ep.slug for ep in eps]}
+    out.result(result, _show_episodes)
 
 
 def _show_episode(r: dict) -> None:
@@ -162,6 +172,11 @@ def _show_episode(r: dict) -> None:
 
 
 def _show_episodes(r: dict) -> None:
+    if r.get("shard"):
+        sh = r["shard"]
+        click.echo(f"Shard {sh['index']}/{sh['count']}: {len(sh['episodes'])} of the "
+                   f"{sh['chosen']} episodes chosen"
+                   + (f" ({', '.join(sh['episodes'])})" if sh["episodes"] else ""))
     for action in r["actions"]:
         click.echo(f"  {'would ' if r['dry_run'] else ''}{action}")
     for e in r["episodes"]:

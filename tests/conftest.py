@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 from helpers import copy_project
-from s3server import FOREIGN_AWS_VARS, MotoServer, isolated_aws_env
+from s3server import FOREIGN_AWS_VARS, MotoServer, RcloneServer, isolated_aws_env
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,6 +37,24 @@ def episode_toml(project: Path) -> Path:
 def s3_server() -> Iterator[MotoServer]:
     with MotoServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def rclone_server() -> Iterator[RcloneServer]:
+    with RcloneServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["moto", "rclone"])
+def any_server(request, s3_server) -> MotoServer | RcloneServer:
+    """Each S3 server the tests start: moto honours conditional writes, rclone ignores them."""
+    return s3_server if request.param == "moto" else request.getfixturevalue("rclone_server")
+
+
+@pytest.fixture
+def any_bucket(any_server, aws_env) -> str:
+    aws_env(any_server.endpoint)
+    return new_bucket(any_server.endpoint)
 
 
 @pytest.fixture

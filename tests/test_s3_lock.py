@@ -19,7 +19,6 @@ from botocore.exceptions import ClientError
 from conftest import new_bucket
 from faultproxy import FaultProxy
 from helpers import PUBLISH, REPO, copy_project
-from s3server import RcloneServer
 from signals import speech_like, write_wav
 
 from pipeline.errors import PublishError
@@ -29,23 +28,6 @@ PREFIX = "show"
 FEED_KEY = f"{PREFIX}/women-in-surgery.xml"
 MANIFEST_KEY = f"{PREFIX}/manifest.json"
 RUNS = 4
-
-
-@pytest.fixture(scope="session")
-def rclone_server():
-    with RcloneServer() as server:
-        yield server
-
-
-@pytest.fixture(params=["moto", "rclone"])
-def any_server(request, s3_server):
-    return s3_server if request.param == "moto" else request.getfixturevalue("rclone_server")
-
-
-@pytest.fixture
-def any_bucket(any_server, aws_env) -> str:
-    aws_env(any_server.endpoint)
-    return new_bucket(any_server.endpoint)
 
 
 def honours_conditional_create(endpoint: str, bucket: str) -> bool:
