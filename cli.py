@@ -155,19 +155,20 @@ def _show_episode(r: dict) -> None:
         click.echo(f"  {'would ' if r['dry_run'] else ''}{action}")
     audio = r["audio"]
     if audio:
-        how = "encoded" if r["encoded"] else "re-tagged" if r["retagged"] else "unchanged"
+        how = _how(r)
         if r["dry_run"] and r["encoded"]:
             how = "to be encoded; published now as"
         click.secho(f"{prefix} {r['episode']} ({how}): {audio['url']}", fg="green", bold=True)
         click.echo(f"  {audio['bytes']} bytes, {audio['duration_s']:.1f} s, "
                    f"{r['loudness']['output_lufs']} LUFS, "
                    f"true peak {r['loudness']['true_peak_dbtp']} dBTP, "
-                   f"engine {audio['engine'] or '?'}")
+                   + ("not mastered (master = false)" if audio["as_published"]
+                      else f"engine {audio['engine'] or '?'}"))
         if audio["older_engine"] and not (r["dry_run"] and r["encoded"]):
             click.echo(f"  mastered by an older engine; publish episode {r['episode']} "
                        "--remaster masters it again")
     else:
-        click.secho(f"{prefix} {r['episode']} (to be encoded)", fg="green", bold=True)
+        click.secho(f"{prefix} {r['episode']} (to be {_how(r)})", fg="green", bold=True)
     _show_feeds(r)
 
 
@@ -180,12 +181,20 @@ def _show_episodes(r: dict) -> None:
     for action in r["actions"]:
         click.echo(f"  {'would ' if r['dry_run'] else ''}{action}")
     for e in r["episodes"]:
-        how = ("to be encoded" if e["audio"] is None else "encoded" if e["encoded"]
-               else "re-tagged" if e["retagged"] else "unchanged")
+        how = f"to be {_how(e)}" if e["audio"] is None else _how(e)
         url = f": {e['audio']['url']}" if e["audio"] else ""
         click.echo(f"{'Would publish' if r['dry_run'] else 'Published'} {e['episode']} "
                    f"({how}){url}")
     _show_feeds(r)
+
+
+def _how(r: dict) -> str:
+    """What happened to an episode's audio, in the words of the command's output."""
+    if r["encoded"]:
+        return "encoded"
+    if r["copied"]:
+        return "copied as it is"
+    return "re-tagged" if r["retagged"] else "unchanged"
 
 
 def _show_feeds(r: dict) -> None:

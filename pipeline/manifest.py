@@ -107,6 +107,12 @@ class EpisodeRecord(Record):
     loudness: dict = {}
     report: dict[str, StoredObject] = {}
 
+    @property
+    def as_published(self) -> bool:
+        """Whether the MP3 is the producer's file as it was (`master = false`): no engine
+        mastered it, so none can be older."""
+        return bool(self.loudness.get("as_published"))
+
 
 class FeedRecord(Record):
     podcast_guid: str

@@ -488,8 +488,10 @@ def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
     elif s.dry_run:
         s.actions.append(_audio_action(plan))
         if plan.placement is None:  # never published, or not where its recording lies
-            return Prepared({**result, "encoded": plan.action == "encode", "retagged": False,
-                             "audio": None, "loudness": None}, None, [], None)
+            return Prepared({**result, "encoded": plan.action == "encode" and ep.master,
+                             "copied": plan.action == "encode" and not ep.master,
+                             "retagged": False, "audio": None, "loudness": None},
+                            None, [], None)
         report = plan.existing.report if plan.action == "retag" else {}
         made = EpisodeAudio(plan.known, plan.existing.loudness, report, [], plan.action,
                             plan.recorded.on_episode(plan.placement))
@@ -503,13 +505,16 @@ def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
     record = episode_record(s, plan, made, side)
     renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
     audio = made.audio
+    # An MP3 published as it is was copied, not encoded, and no mastering engine made it.
+    as_is = record.as_published
     return Prepared(
-        {**result, "encoded": made.action == "encode", "retagged": made.action == "retag",
+        {**result, "encoded": made.action == "encode" and not as_is,
+         "copied": made.action == "encode" and as_is, "retagged": made.action == "retag",
          "audio": {"url": public_url(s.feed.base_url, audio.key),
                    "location": s.storage.location(audio.key), "bytes": audio.bytes,
                    "duration_s": audio.duration_s, "sha256": audio.sha256,
-                   "engine": audio.engine,
-                   "older_engine": audio.older_engine(master.ENGINE_VERSION)},
+                   "engine": None if as_is else audio.engine, "as_published": as_is,
+                   "older_engine": not as_is and audio.older_engine(master.ENGINE_VERSION)},
          "loudness": _loudness_summary(made.loudness)}, record, uploads, renamed)
 
 

@@ -15,7 +15,8 @@ def rows(s: Session) -> list[dict]:
         out[ep.slug] = {"episode": ep.slug, "number": ep.number, "title": ep.title,
                         "state": "draft", "published": ep.published.isoformat(),
                         "duration_s": None, "output_lufs": None, "url": None,
-                        "report": None, "engine": None, "older_engine": False}
+                        "report": None, "engine": None, "older_engine": False,
+                        "as_published": not ep.master}
     for slug, rec in manifest.episodes.items():
         out[slug] = {"episode": slug, "number": rec.number, "title": rec.title,
                      "state": "published" if rec.published <= s.now else "scheduled",
@@ -24,8 +25,10 @@ def rows(s: Session) -> list[dict]:
                      "url": public_url(s.feed.base_url, rec.audio.key),
                      "report": (public_url(s.feed.base_url, rec.report["png"].key)
                                 if "png" in rec.report else None),
-                     "engine": rec.audio.engine,
-                     "older_engine": rec.audio.older_engine(master.ENGINE_VERSION)}
+                     "engine": None if rec.as_published else rec.audio.engine,
+                     "older_engine": (not rec.as_published
+                                      and rec.audio.older_engine(master.ENGINE_VERSION)),
+                     "as_published": rec.as_published}
     return sorted(out.values(), key=lambda r: (r["published"], r["number"]))
 
 
@@ -51,4 +54,6 @@ def table(rows: list[dict]) -> str:
 def _engine(row: dict) -> str:
     if row["url"] is None:
         return "-"
+    if row["as_published"]:
+        return "as is"
     return (row["engine"] or "?") + ("*" if row["older_engine"] else "")

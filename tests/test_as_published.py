@@ -49,3 +49,22 @@ def test_feed_podcast_guid_key_wins_over_the_computed_one(project):
     assert manifest["feeds"]["women-in-surgery"]["podcast_guid"] == MOVED_GUID
     feed = (project / "public" / "women-in-surgery.xml").read_text()
     assert f"<podcast:guid>{MOVED_GUID}</podcast:guid>" in feed
+
+
+def test_master_false_is_reported_as_copied_never_as_encoded_by_an_engine(project, episode_toml):
+    (episode_toml.parent / "old.mp3").write_bytes(mp3(3))
+    set_key(episode_toml, "audio", '"old.mp3"')
+    set_key(episode_toml, "master", "false")
+    text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
+    episode_toml.write_text(text[:text.index("[[chapters]]")])
+    dry = run_json(project, "episode", "1", "--dry-run")
+    assert (dry["encoded"], dry["copied"]) == (False, True)
+    r = run_json(project, "episode", "1")
+    assert (r["encoded"], r["copied"], r["retagged"]) == (False, True, False)
+    assert r["audio"]["engine"] is None and r["audio"]["as_published"]
+    assert not r["audio"]["older_engine"]
+    human = run(project, "episode", "1").stdout
+    assert "(unchanged)" in human and "not mastered (master = false)" in human
+    assert "engine" not in human
+    status = run(project, "status").stdout
+    assert "as is" in status.splitlines()[1]
