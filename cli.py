@@ -141,7 +141,8 @@ def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
         return
     chosen = s.catalog.episodes() if all_episodes else s.catalog.select(list(episodes))
     eps = shard.select(chosen) if shard else chosen
-    gather.refuse_on_errors(gather.before_upload(s, eps), out.log, s.catalog.episodes_dir)
+    gather.refuse_on_errors(gather.before_upload(s, eps, jobs=jobs), out.log,
+                            s.catalog.episodes_dir)
     result = publish_episodes(s, eps, jobs, remaster=remaster)
     if shard:
         result["shard"] = {"index": shard.index, "count": shard.count, "chosen": len(chosen),

@@ -220,7 +220,7 @@ def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeR
     two GUIDs, so that is refused until the producer says which it is."""
     if ep.slug in manifest.episodes:
         return manifest.episodes[ep.slug]
-    folders = {e.slug: e.folder for e in s.catalog.episodes()}
+    folders = s.episode_folders
     where = ep.folder / "episode.toml"
     if ep.renamed_from:
         if ep.renamed_from in folders:

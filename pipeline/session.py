@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
@@ -73,6 +74,12 @@ class Session:
         feed = catalog.feed(feed_name)
         storage = open_storage(storage_uri or feed.storage, catalog.root, feed.s3)
         return cls(catalog=catalog, feed=feed, storage=storage, now=now, **hooks)
+
+    @cached_property
+    def episode_folders(self) -> dict[str, Path]:
+        """Each episode's folder by slug, read once a run: publishing 300 episodes must not
+        read the catalogue 300 times."""
+        return {ep.slug: ep.folder for ep in self.catalog.episodes()}
 
     @property
     def exe(self) -> str:

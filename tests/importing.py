@@ -3,11 +3,16 @@ fixture feeds of tests/import_feeds/ served by a FeedServer with everything they
 
 from __future__ import annotations
 
+import calendar
 import functools
+import io
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import urljoin
 
+import feedparser
+import podcastparser
 from feedserver import FeedServer
 from helpers import REPO
 
@@ -51,3 +56,15 @@ def serve_fixture(server: FeedServer, name: str, feed_path: str = "/feed.xml") -
     host.add("/tx/ep2.srt", SRT, "application/srt")
     host.add("/ch/ep2.json", CHAPTERS, "application/json")
     return server.url(feed_path)
+
+
+def episodes_as_apps_read(xml: bytes, url: str) -> dict[str, tuple[str, int, float]]:
+    """GUID -> (title, publish time as a UTC timestamp, duration in seconds), as podcastparser
+    reads it; feedparser must agree on the GUIDs, titles and times."""
+    pp = {e["guid"]: (e["title"], e["published"], e["total_time"])
+          for e in podcastparser.parse(url, io.BytesIO(xml))["episodes"]}
+    # Without a GUID, apps (and podcastparser) know an episode by its enclosure URL.
+    fp = {e.get("id") or urljoin(url, e.enclosures[0].href):
+          (e.title, calendar.timegm(e.published_parsed)) for e in feedparser.parse(xml).entries}
+    assert fp == {g: v[:2] for g, v in pp.items()}
+    return pp

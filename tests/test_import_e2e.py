@@ -3,29 +3,15 @@ publish every episode, and read both feeds with the parsers podcast apps use."""
 
 from __future__ import annotations
 
-import calendar
-import io
 from pathlib import Path
 
 import feedparser
-import podcastparser
 import pytest
 from feedserver import FeedServer
 from helpers import run
-from importing import mp3, serve_fixture
+from importing import episodes_as_apps_read, mp3, serve_fixture
 
 pytestmark = pytest.mark.e2e
-
-
-def _episodes(xml: bytes, url: str) -> dict[str, tuple[str, int, float]]:
-    """GUID -> (title, publish time as a UTC timestamp, duration in seconds), as podcastparser
-    reads it; feedparser must agree on the GUIDs, titles and times."""
-    pp = {e["guid"]: (e["title"], e["published"], e["total_time"])
-          for e in podcastparser.parse(url, io.BytesIO(xml))["episodes"]}
-    fp = {e.id: (e.title, calendar.timegm(e.published_parsed))
-          for e in feedparser.parse(xml).entries}
-    assert fp == {g: v[:2] for g, v in pp.items()}
-    return pp
 
 
 def _audio_frames(data: bytes) -> bytes:
@@ -49,8 +35,8 @@ def test_publishing_an_imported_show_keeps_guids_titles_dates_and_durations(impo
     project, server, url = imported
     for folder in sorted((project / "episodes").iterdir()):
         run(project, "episode", folder.name)
-    source = _episodes(server.host.files["/feed.xml"][0], url)
-    ours = _episodes((project / "public" / "night-shift-stories.xml").read_bytes(), url)
+    source = episodes_as_apps_read(server.host.files["/feed.xml"][0], url)
+    ours = episodes_as_apps_read((project / "public" / "night-shift-stories.xml").read_bytes(), url)
     assert sorted(ours) == sorted(source)
     for guid, (title, published, duration) in source.items():
         assert ours[guid][:2] == (title, published)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..audio import ffmpeg
@@ -31,14 +32,15 @@ from .rules import (
 
 
 def before_upload(s: Session, episodes: list[EpisodeConfig],
-                  report_unknown_duration: bool = False) -> list[Problem]:
-    """The feed's and these episodes' files, checked before anything leaves the machine.
+                  report_unknown_duration: bool = False, jobs: int = 1) -> list[Problem]:
+    """The feed's and these episodes' files, checked before anything leaves the machine;
+    `jobs` episodes at once (each probes its recording with ffmpeg, a process apiece).
 
     When publishing, a recording ffmpeg cannot read fails with ffmpeg's own message at the
     mastering step, so only `publish validate` reports an unknown duration.
     """
-    problems = check_feed_config(s.feed, s.feed.artwork_path().read_bytes())
-    for ep in episodes:
+    def one(ep: EpisodeConfig) -> list[Problem]:
+        problems = []
         description = notes.to_text(notes.to_html(ep.notes_markdown()))  # before shortening
         duration = ffmpeg.probe(s.exe, ep.file(ep.audio)).duration_s
         if duration is None and report_unknown_duration:
@@ -47,8 +49,13 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
                                     "transcript and soundbites were not checked against it"))
         cues = transcript.read(ep.file(ep.transcript)) if ep.transcript else None
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
-        problems += check_episode_config(ep, description, duration, cues, artwork)
-    return problems
+        return problems + check_episode_config(ep, description, duration, cues, artwork)
+
+    s.exe  # noqa: B018  found once, before the threads look for it
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        found = list(pool.map(one, episodes))
+    return check_feed_config(s.feed, s.feed.artwork_path().read_bytes()) + \
+        [p for problems in found for p in problems]
 
 
 def refuse_on_errors(problems: list[Problem], log: Callable[[str], None],
@@ -94,7 +101,7 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
 
 def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
     """An item's GUID -> its episode.toml, or its manifest entry when the folder is gone."""
-    folders = {ep.slug: ep.folder for ep in s.catalog.episodes()}
+    folders = s.episode_folders
     where = {}
     for slug, rec in manifest.episodes.items():
         folder = folders.get(slug)
