@@ -16,7 +16,7 @@ from ..feed.chapters import parse_json as parse_chapters_json
 from ..feed.ext.itunes import ITUNES_NS
 from ..feed.ext.podcast import PODCAST_NS
 from ..feed.notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
-from ..feed.reader import parse_feed
+from ..feed import reader
 from ..feed.timing import EpisodeTimes
 from ..feed.transcript import Cue, TranscriptError, parse_srt, parse_vtt
 from ..feed.transcript import check as check_cues
@@ -376,8 +376,8 @@ def check_imported(source_xml: bytes, rendered_xml: bytes, where: str) -> list[P
     """Every episode of the feed the show was imported from must keep its GUID in ours: a
     changed GUID is a new episode to every app (listed again, downloaded again), a missing
     one is lost to the subscribers who follow the move."""
-    source = {i.guid: (i.title, i.published) for i in parse_feed(source_xml).items}
-    ours = {i.guid: (i.title, i.published) for i in parse_feed(rendered_xml).items}
+    source = {i.guid: (i.title, i.published) for i in reader.parse_feed(source_xml).items}
+    ours = {i.guid: (i.title, i.published) for i in reader.parse_feed(rendered_xml).items}
     problems = []
     for guid, (title, published) in source.items():
         if guid in ours:
