@@ -39,10 +39,12 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
     When publishing, a recording ffmpeg cannot read fails with ffmpeg's own message at the
     mastering step, so only `publish validate` reports an unknown duration.
     """
+    exe = s.exe  # found once, before the threads need it
+
     def one(ep: EpisodeConfig) -> list[Problem]:
         problems = []
         description = notes.to_text(notes.to_html(ep.notes_markdown()))  # before shortening
-        duration = ffmpeg.probe(s.exe, ep.file(ep.audio)).duration_s
+        duration = ffmpeg.probe(exe, ep.file(ep.audio)).duration_s
         if duration is None and report_unknown_duration:
             problems.append(warning(at(ep.folder / "episode.toml", "audio"),
                                     "ffmpeg cannot tell the recording's duration, so chapters, "
@@ -51,7 +53,6 @@ def before_upload(s: Session, episodes: list[EpisodeConfig],
         artwork = ep.file(ep.artwork).read_bytes() if ep.artwork else None
         return problems + check_episode_config(ep, description, duration, cues, artwork)
 
-    s.exe  # noqa: B018  found once, before the threads look for it
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         found = list(pool.map(one, episodes))
     return check_feed_config(s.feed, s.feed.artwork_path().read_bytes()) + \
