@@ -185,7 +185,7 @@ class PingSettings(Strict):
         description="the Podping endpoint, e.g. https://podping.cloud/; token from $PODPING_TOKEN")
     attempts: int = Field(3, ge=1, le=10, description="tries per service, retries included")
     timeout_s: float = Field(5.0, gt=0, le=60, description="per try, to connect and to answer")
-    backoff_s: float = Field(1.0, ge=0, le=30, description="first wait between tries, doubled")
+    backoff_s: float = Field(1.0, ge=0, le=30, description="retries wait 0, then 2x, 4x... this")
 
     @field_validator("websub_hubs")
     @classmethod
