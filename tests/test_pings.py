@@ -46,7 +46,9 @@ def free_port() -> int:
 def test_feed_change_pings_hub_and_podping_with_the_feed_url(project, services):
     hub, podping = services.url("/hub"), services.url("/podping/")
     configure(project, [hub], podping)
-    result = run_json(project, "feed", env={"PODPING_TOKEN": TOKEN})
+    proc = run(project, "feed", "--json", env={"PODPING_TOKEN": TOKEN})
+    result = json.loads(proc.stdout)
+    assert TOKEN not in proc.stdout + proc.stderr  # a secret: sent, never shown
 
     posts = [r for r in services.host.received if r.path == "/hub"]
     assert len(posts) == 1 and posts[0].method == "POST"
