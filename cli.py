@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import status
+from pipeline import ping, status
 from pipeline.audio import ffmpeg
 from pipeline.audio.master import MasterReport, master_to_mp3
 from pipeline.checks import gather
@@ -68,9 +68,19 @@ dry_run_option = click.option("--dry-run", is_flag=True,
                               help="Show what would happen; change nothing.")
 
 
+no_ping_option = click.option("--no-ping", is_flag=True,
+                              help="Do not tell WebSub hubs and Podping that a feed changed.")
+
+
 def publishing_options(fn):
-    """--dry-run, --storage and --json, shared by every command that publishes."""
-    return dry_run_option(storage_option(json_option(fn)))
+    """--dry-run, --storage, --json and --no-ping, shared by every command that publishes."""
+    return dry_run_option(storage_option(json_option(no_ping_option(fn))))
+
+
+def with_pings(s: Session, result: dict, no_ping: bool) -> dict:
+    """The result with the pings sent for the feeds it changed (`pings`, none in a dry run)."""
+    return {**result, "pings": ping.notify(s.sibling_feeds(), result["feeds"],
+                                           skip=no_ping or s.dry_run, log=s.log)}
 
 
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -124,7 +134,7 @@ def cli(ctx: click.Context, project: Path, verbose: bool) -> None:
 @publishing_options
 def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
                     shard_text: str | None, feed_name: str | None, remaster: bool, dry_run: bool,
-                    storage: str | None, as_json: bool) -> None:
+                    storage: str | None, as_json: bool, no_ping: bool) -> None:
     """Publish EPISODE (a folder, a number, a slug or a range such as 3-7; several, or --all):
     master, tag, upload, then rebuild the feed once."""
     if all_episodes == bool(episodes):
@@ -137,7 +147,8 @@ def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
         ep = s.catalog.episode(episodes[0])
         gather.refuse_on_errors(gather.before_upload(s, [ep]), out.log,
                                 ep.folder / "episode.toml")
-        out.result(publish_episode(s, ep, remaster=remaster), _show_episode)
+        out.result(with_pings(s, publish_episode(s, ep, remaster=remaster), no_ping),
+                   _show_episode)
         return
     chosen = s.catalog.episodes() if all_episodes else s.catalog.select(list(episodes))
     eps = shard.select(chosen) if shard else chosen
@@ -147,7 +158,7 @@ def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
     if shard:
         result["shard"] = {"index": shard.index, "count": shard.count, "chosen": len(chosen),
                            "episodes": [ep.slug for ep in eps]}
-    out.result(result, _show_episodes)
+    out.result(with_pings(s, result, no_ping), _show_episodes)
 
 
 def _show_episode(r: dict) -> None:
@@ -206,6 +217,9 @@ def _show_feeds(r: dict) -> None:
         written = r["site"]["pages_written"]
         state = f"updated ({written} pages written)" if written else "unchanged"
         click.echo(f"  site {state}: {r['site']['url']}")
+    for p in r["pings"]:
+        if p["ok"]:
+            click.echo(f"  pinged {p['service']} {p['endpoint']} for {p['feed']}")
     click.echo(f"  uploaded {r['uploaded_bytes']} bytes")
 
 
@@ -216,12 +230,12 @@ def _show_feeds(r: dict) -> None:
               help="Render the feed as of this moment (UTC unless an offset is given).")
 @publishing_options
 def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, storage: str | None,
-         as_json: bool) -> None:
+                 as_json: bool, no_ping: bool) -> None:
     """Rebuild the feed from what is in storage (no audio needed)."""
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(as_of), progress=out.progress,
                      log=out.log, dry_run=dry_run)
-    out.result(rebuild_feeds(s), _show_feeds)
+    out.result(with_pings(s, rebuild_feeds(s), no_ping), _show_feeds)
 
 
 @cli.command("validate")

@@ -92,7 +92,8 @@ class PreviewServer(ThreadingHTTPServer):
 
     def _here(self, feed: FeedConfig) -> FeedConfig:
         """The feed as served from here: media and pages under this server's URL."""
-        return feed.model_copy(update={"base_url": self.base_url,
+        # No analytics prefix: it could not reach this server to redirect to it.
+        return feed.model_copy(update={"base_url": self.base_url, "analytics_prefix": None,
                                        "site": feed.site.model_copy(update={"url": None})})
 
 

@@ -1,6 +1,8 @@
 """A local HTTP server standing in for another podcast host: files by path, byte ranges, and
 faults scripted per path (404, 500 then success, slow answers, bodies cut short, redirects),
-with every request counted so tests can prove what was (not) downloaded again."""
+with every request counted so tests can prove what was (not) downloaded again. It also stands
+in for the services a publish pings (WebSub hubs, Podping): every request is recorded whole,
+and a POST is answered like a GET of its path (204 unless a fault says otherwise)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclass
@@ -23,12 +26,28 @@ class Fault:
     location: str | None = None  # a redirect (301) to this path
 
 
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode("utf-8"))
+
+
 @dataclass
 class Host:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=lambda: defaultdict(list))
     requests: Counter = field(default_factory=Counter)
     ranges: list[tuple[str, str]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, path: str, data: bytes, content_type: str) -> None:
@@ -46,9 +65,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def do_POST(self) -> None:
+        self.do_GET()
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.host.lock:
+            self.host.received.append(Received(
+                self.command, path, parse_qs(urlsplit(self.path).query),
+                dict(self.headers.items()), body))
             self.host.requests[path] += 1
             if self.headers.get("Range"):
                 self.host.ranges.append((path, self.headers["Range"]))
@@ -59,6 +85,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.location:
             self.send_response(301)
             self.send_header("Location", fault.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.command == "POST" and not fault.status:
+            self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

@@ -15,7 +15,9 @@ def test_workflow_triggers_and_credentials():
     # site/ is the website's theme: an edit to it must reach the published pages too.
     assert set(on["push"]["paths"]) == {"episodes/**", "feeds/**", "site/**"}
     (job,) = wf["jobs"].values()
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+    # PODPING_TOKEN: the scheduled rebuild that releases an episode pings Podping with it.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL",
+                 "PODPING_TOKEN"):
         assert job["env"][name] == f"${{{{ secrets.{name} }}}}"
     runs = "\n".join(step.get("run", "") for step in job["steps"])
     assert "pip install .\n" in runs + "\n"

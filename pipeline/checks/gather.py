@@ -11,6 +11,7 @@ from pathlib import Path
 from ..audio import ffmpeg
 from ..errors import PublishError
 from ..feed import notes, transcript
+from ..feed.analytics import resolved_prefix, unprefixed
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
 from ..project.config import EpisodeConfig, FeedConfig, public_url
@@ -116,6 +117,8 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
     """Storage's answer for every URL the feed's items point at: the audio's size and sha256
     (measured too when `deep`), the small files read."""
     prefix = public_url(feed.base_url, "")
+    record = manifest.feeds.get(feed.name)
+    counted = resolved_prefix(feed, record.podcast_guid) if record else ""
     published = {r.audio.key: r.audio for r in manifest.episodes.values()}
     objects: dict[str, Stored] = {}
     channel = ET.fromstring(xml).find("channel")
@@ -123,8 +126,9 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
         for path, attr in [("enclosure", "url"), *LINKED_FILES]:
             for node in item.findall(path, NS):
                 url = node.get(attr, "")
-                key = url.removeprefix(prefix)
-                info = s.storage.head(key) if url.startswith(prefix) and key else None
+                own = unprefixed(counted, url)  # the analytics prefix redirects here
+                key = own.removeprefix(prefix)
+                info = s.storage.head(key) if own.startswith(prefix) and key else None
                 if info is None:
                     objects[url] = Stored(None, None)
                 elif path == "enclosure":

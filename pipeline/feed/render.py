@@ -10,6 +10,8 @@ from feedgen.feed import FeedGenerator
 from .. import __version__
 from ..manifest import EpisodeRecord, FeedRecord, Manifest
 from ..project.config import FeedConfig, public_url
+from .analytics import prefixed, resolved_prefix
+from .ext.atom import AtomFeed
 from .ext.itunes import ItunesEntry, ItunesFeed
 from .ext.podcast import PodcastEntry, PodcastFeed
 from .ext.psc import PscEntry, PscFeed
@@ -36,9 +38,12 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     record: FeedRecord = manifest.feeds[feed.name]
     episodes = visible_episodes(manifest, now, feed)
     url = lambda key: public_url(feed.base_url, key)
+    prefix = resolved_prefix(feed, record.podcast_guid)
+    media = lambda key: prefixed(prefix, url(key))  # audio: counted by the analytics prefix
     artwork = url(record.artwork.key) if record.artwork else None
 
     fg = FeedGenerator()
+    fg.register_extension("atom", AtomFeed, None)
     fg.register_extension("itunes", ItunesFeed, ItunesEntry)
     fg.register_extension("podcast", PodcastFeed, PodcastEntry)
     fg.register_extension("psc", PscFeed, PscEntry)
@@ -59,6 +64,8 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
                       owner_email=feed.owner.email, image=artwork or "",
                       categories=feed.categories, explicit=feed.explicit, show_type=feed.type,
                       new_feed_url=feed.new_feed_url, complete=feed.complete, block=feed.block)
+    for hub in feed.ping.websub_hubs:
+        fg.atom.hub(hub)
     fg.podcast.guid(record.podcast_guid)
     fg.podcast.locked(feed.locked, feed.owner.email)
     fg.podcast.medium("podcast")
@@ -70,9 +77,10 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fg.podcast.person(person.name, person.role, person.href, person.img)
     for txt in feed.txt:
         fg.podcast.txt(txt.text, txt.purpose)
+    _podcast_channel_moves(fg, feed)
     for ep in episodes:
         if ep.type == "trailer":
-            fg.podcast.trailer(ep.title, url(ep.audio.key), format_datetime(ep.published),
+            fg.podcast.trailer(ep.title, media(ep.audio.key), format_datetime(ep.published),
                                ep.audio.bytes, AUDIO_TYPE, ep.season)
 
     for ep in episodes:
@@ -83,17 +91,29 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.description(ep.description or ep.title)
         if ep.notes_html:
             fe.content(ep.notes_html)  # escaped, not CDATA: notes may contain "]]>"
-        fe.enclosure(url(ep.audio.key), str(ep.audio.bytes), AUDIO_TYPE)
+        fe.enclosure(media(ep.audio.key), str(ep.audio.bytes), AUDIO_TYPE)
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,
                        image=url(ep.artwork.key) if ep.artwork else artwork, block=ep.block)
-        _podcast_item(fe, ep, url, feed.language)
+        _podcast_item(fe, ep, url, media, feed.language)
         if ep.chapters:
             fe.psc.chapters([(c.start_s, c.title, c.url, c.image) for c in ep.chapters])
     return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
 
 
-def _podcast_item(fe, ep: EpisodeRecord, url, language: str) -> None:
+def _podcast_channel_moves(fg, feed: FeedConfig) -> None:
+    """How often the show comes out, the shows it recommends, and where it was before."""
+    freq = feed.update_frequency
+    if freq is not None:
+        fg.podcast.update_frequency(freq.text, freq.rrule, freq.complete,
+                                    freq.dtstart.isoformat() if freq.dtstart else None)
+    if feed.podroll:
+        fg.podcast.podroll([(show.feed_guid, show.feed_url) for show in feed.podroll])
+    for previous in feed.previous_urls:
+        fg.podcast.previous_url(previous)
+
+
+def _podcast_item(fe, ep: EpisodeRecord, url, media, language: str) -> None:
     """The Podcasting 2.0 tags of one item, in the order the namespace documents them."""
     if ep.season is not None:
         fe.podcast.season(ep.season)
@@ -107,8 +127,8 @@ def _podcast_item(fe, ep: EpisodeRecord, url, language: str) -> None:
     for bite in ep.soundbites:
         fe.podcast.soundbite(bite.start_s, bite.duration_s, bite.title)
     if ep.renditions:  # the enclosure itself is the default rendition
-        fe.podcast.alternate_enclosure(url(ep.audio.key), AUDIO_TYPE, ep.audio.bytes,
+        fe.podcast.alternate_enclosure(media(ep.audio.key), AUDIO_TYPE, ep.audio.bytes,
                                        ep.audio.sha256, default=True, title="MP3")
         for r in ep.renditions:
-            fe.podcast.alternate_enclosure(url(r.key), r.type, r.bytes, r.sha256,
+            fe.podcast.alternate_enclosure(media(r.key), r.type, r.bytes, r.sha256,
                                            title=r.title, bitrate=r.bitrate, codecs=r.codecs)

@@ -175,6 +175,84 @@ class SiteSettings(Strict):
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 
 
+class PingSettings(Strict):
+    """Who is told that the feed changed, so apps refresh now instead of at their next poll."""
+
+    websub_hubs: list[str] = Field(
+        [], description="WebSub hubs: each is declared in the feed and sent a publish request")
+    podping_url: str | None = Field(
+        None, pattern=r"^https?://",
+        description="the Podping endpoint, e.g. https://podping.cloud/; token from $PODPING_TOKEN")
+    attempts: int = Field(3, ge=1, le=10, description="tries per service, retries included")
+    timeout_s: float = Field(5.0, gt=0, le=60, description="per try, to connect and to answer")
+    backoff_s: float = Field(1.0, ge=0, le=30, description="retries wait 0, then 2x, 4x... this")
+
+    @field_validator("websub_hubs")
+    @classmethod
+    def _hubs(cls, v: list[str]) -> list[str]:
+        for hub in v:
+            if not re.match(r"^https?://\S+$", hub):
+                raise ValueError(f"{hub!r} is not an http(s) URL")
+        return v
+
+
+class UpdateFrequency(Strict):
+    """`podcast:updateFrequency`: when new episodes come, as an iCalendar RRULE."""
+
+    text: OneLine = Field(min_length=1, max_length=128, description="e.g. Every other Tuesday")
+    rrule: str | None = Field(None, description="e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU")
+    complete: bool = False
+    dtstart: datetime | None = None
+
+    @field_validator("rrule")
+    @classmethod
+    def _rrule(cls, v: str | None) -> str | None:
+        # Minimal RFC 5545 check: NAME=VALUE parts, FREQ among them; apps parse the rest.
+        if v is None:
+            return v
+        parts = v.removeprefix("RRULE:").split(";")
+        if not all(re.fullmatch(r"[A-Z]+=[A-Za-z0-9,+\-:]+", p) for p in parts):
+            raise ValueError("an RRULE is NAME=VALUE parts joined by ';', e.g. FREQ=WEEKLY")
+        if not any(p.startswith("FREQ=") for p in parts):
+            raise ValueError("an RRULE needs FREQ=, e.g. FREQ=WEEKLY")
+        return ";".join(parts)
+
+    @field_validator("dtstart")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and (v.tzinfo is None or v.utcoffset() is None):
+            raise ValueError("needs a time zone, e.g. 2026-11-20T09:00:00-05:00")
+        return v
+
+
+class PodrollItem(Strict):
+    """A recommended show in `podcast:podroll`, by its podcast:guid and/or its feed URL."""
+
+    feed_guid: str | None = Field(None, pattern=UUID_PATTERN)
+    feed_url: str | None = Field(None, pattern=r"^https?://\S+$")
+    title: OneLine | None = Field(None, description="for your own reference; not in the feed")
+
+    @model_validator(mode="after")
+    def _one(self) -> PodrollItem:
+        if self.feed_guid is None and self.feed_url is None:
+            raise ValueError("give feed_guid or feed_url (or both)")
+        return self
+
+
+def _analytics_prefix(v: str | None) -> str | None:
+    """https, ending in '/', nothing after the path (the media URL is appended to it)."""
+    if v is None:
+        return v
+    bare = v.replace(GUID_PLACEHOLDER, "")
+    if not re.fullmatch(r"https://[^\s?#{}]+/", bare):
+        raise ValueError("must be an https URL ending with '/', e.g. https://op3.dev/e/; "
+                         f"the only placeholder is {GUID_PLACEHOLDER}")
+    return v
+
+
+GUID_PLACEHOLDER = "{podcast_guid}"
+
+
 class FeedConfig(Strict):
     """One feed: a TOML file in feeds/, its name is the file's stem."""
 
@@ -196,6 +274,13 @@ class FeedConfig(Strict):
         None, pattern=UUID_PATTERN, description="a show moved from another host keeps the podcast:guid it had there")
     new_feed_url: str | None = Field(None, pattern=r"^https://",
                                      description="the show moved: where apps should go now")
+    previous_urls: list[Annotated[str, Field(pattern=r"^https?://\S+$")]] = Field(
+        [], description="URLs this feed was published at before it moved here")
+    analytics_prefix: Annotated[str | None, AfterValidator(_analytics_prefix)] = Field(
+        None, description="put before every audio URL, e.g. https://op3.dev/e/")
+    update_frequency: UpdateFrequency | None = None
+    podroll: list[PodrollItem] = []
+    ping: PingSettings = PingSettings()
     complete: bool = False
     block: bool = False
     funding: list[Funding] = []

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from ..errors import PublishError
 from ..feed import notes
+from ..feed.analytics import prefixed, resolved_prefix
 from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
 from ..feed.transcript import Cue, TranscriptError, parse_json
 from ..manifest import EpisodeRecord, FeedRecord
@@ -125,6 +126,7 @@ class Show:
     feeds: tuple[Link, ...]  # every feed of this storage, for <link rel="alternate">
     hosts: tuple[Person, ...]
     csp: str
+    media_prefix: str  # the analytics prefix, filled in; '' for none
 
     def page_url(self, key: str) -> str:
         return f"{self.url}/{key}"
@@ -174,18 +176,22 @@ def site_url(feed: FeedConfig) -> str:
     return (feed.site.url or feed.base_url).rstrip("/")
 
 
-def content_security_policy(site: str, media: str) -> str:
+def content_security_policy(site: str, media: str, prefix: str = "") -> str:
     """Nothing but this site (and the media's origin, when elsewhere): no third party at all,
-    and no inline script, so injected markup could not run even if it got past escaping."""
+    and no inline script, so injected markup could not run even if it got past escaping.
+    An analytics prefix's origin may serve the audio too: it redirects to the media."""
     others = "" if origin(media) == origin(site) else f" {origin(media)}"
+    counted = f" {origin(prefix)}" if prefix and origin(prefix) not in (origin(site),
+                                                                       origin(media)) else ""
     return ("default-src 'none'; script-src 'self'; style-src 'self'; "
-            f"img-src 'self'{others}; media-src 'self'{others}; connect-src 'self'; "
+            f"img-src 'self'{others}; media-src 'self'{others}{counted}; connect-src 'self'; "
             "base-uri 'none'; form-action 'none'")
 
 
 def show(feeds: list[FeedConfig], record: FeedRecord) -> Show:
     feed = site_feed(feeds)
     url = site_url(feed)
+    prefix = resolved_prefix(feed, record.podcast_guid)
     rss = tuple(Link(f.title, f.feed_url) for f in [feed, *(f for f in feeds if f is not feed)])
     return Show(
         feed=feed, url=url,
@@ -194,7 +200,8 @@ def show(feeds: list[FeedConfig], record: FeedRecord) -> Show:
                    *(Link(s.name, s.url) for s in feed.site.subscribe)),
         feeds=rss,
         hosts=tuple(Person(p.name, ROLES[p.role], p.href) for p in feed.persons),
-        csp=content_security_policy(url, feed.base_url),
+        csp=content_security_policy(url, feed.base_url, prefix),
+        media_prefix=prefix,
     )
 
 
@@ -206,7 +213,7 @@ def transcript_key(record: EpisodeRecord) -> str | None:
 def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes]) -> EpisodePage:
     """One episode; `transcripts` are stored JSON transcripts by key (absent: no transcript)."""
     key = transcript_key(record)
-    audio = public_url(s.feed.base_url, record.audio.key)
+    audio = prefixed(s.media_prefix, public_url(s.feed.base_url, record.audio.key))
     chapters = tuple(moment(audio, c.start_s, c.title, url=c.url) for c in record.chapters)
     bites = tuple(moment(audio, b.start_s, b.title or clock(b.start_s), b.start_s + b.duration_s)
                   for b in record.soundbites)

@@ -38,6 +38,19 @@ class PodcastFeed(_Persons, NamespaceExtension):
     def txt(self, text: str, purpose: str | None) -> None:
         self.add("txt", text, {"purpose": purpose})
 
+    def update_frequency(self, text: str, rrule: str | None, complete: bool,
+                         dtstart: str | None) -> None:
+        self.add("updateFrequency", text, {"rrule": rrule, "dtstart": dtstart,
+                                           "complete": "true" if complete else None})
+
+    def podroll(self, shows: list[tuple[str | None, str | None]]) -> None:
+        """Recommended shows, each a `podcast:remoteItem` by (feed GUID, feed URL)."""
+        self.add("podroll", children=tuple(
+            el("remoteItem", attrs={"feedGuid": guid, "feedUrl": url}) for guid, url in shows))
+
+    def previous_url(self, url: str) -> None:
+        self.add("previousUrl", url)
+
     def trailer(self, title: str, url: str, pubdate: str, length: int, mime: str,
                 season: int | None) -> None:
         self.add("trailer", title, {"url": url, "pubdate": pubdate, "length": length,
