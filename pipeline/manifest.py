@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PublishError
 
@@ -113,10 +113,23 @@ class FeedRecord(Record):
     artwork: StoredObject | None = None
 
 
+class ListedItem(Record):
+    """An item a feed has listed, kept after it leaves: apps know an episode by its GUID (and
+    some by its enclosure URL), so the history tells a removal or a new GUID from a mistake."""
+
+    slug: str
+    title: str
+    first_listed: datetime
+    enclosures: list[str] = Field(min_length=1)  # every URL it had here, oldest first
+
+
 class Manifest(Record):
     version: int = 1
     feeds: dict[str, FeedRecord] = {}
     episodes: dict[str, EpisodeRecord] = {}
+    # Feed name -> GUID -> the item as last listed. Manifests from before it have none; the
+    # next commit that writes the feed starts it from what the feed lists then.
+    history: dict[str, dict[str, ListedItem]] = {}
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True,

@@ -17,6 +17,7 @@ from .audio import ffmpeg
 from .env import env_float
 from .errors import PublishError
 from .faults import crashpoint
+from .feed.history import with_listed
 from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
 from .project.catalog import Catalog
@@ -127,14 +128,20 @@ class Session:
         ever written in.
 
         Under the storage's lock the manifest is read again and `update` applied to it, so two
-        runs publishing different episodes both land instead of the last one winning. Then both
-        are read back: if another run overwrote them (a lock the server did not keep), they are
-        merged and written again, and after COMMIT_TRIES the run fails instead of reporting an
-        episode that is not there.
+        runs publishing different episodes both land instead of the last one winning, and what
+        the feeds will list is added to its history (feed/history.py). Then both are read
+        back: if another run overwrote them (a lock the server did not keep), they are merged
+        and written again, and after COMMIT_TRIES the run fails instead of reporting an episode
+        that is not there.
         """
         wait_s = self.lock_wait_s if self.lock_wait_s is not None \
             else env_float("PUBLISH_LOCK_WAIT_S", 300.0)
         lock = nullcontext() if self.dry_run else self.storage.lock(wait_s)
+        feeds_here = self.sibling_feeds()
+
+        def updated(manifest: Manifest) -> Manifest:
+            return with_listed(update(manifest), feeds_here, self.now)
+
         with lock:
             for up in uploads:
                 crashpoint(f"upload:{Path(up.key).suffix}")
@@ -142,15 +149,14 @@ class Session:
                 crashpoint(f"uploaded:{Path(up.key).suffix}")
             changed: set[str] = set()
             for _ in range(COMMIT_TRIES):
-                manifest = update(self.read_manifest())
+                manifest = updated(self.read_manifest())
                 self.write_small(MANIFEST_KEY, manifest.to_bytes())
                 crashpoint("manifest-written")
                 self.write_site(manifest)
-                feeds = [(feed, render_feed(feed, manifest, self.now))
-                         for feed in self.sibling_feeds()]
+                feeds = [(feed, render_feed(feed, manifest, self.now)) for feed in feeds_here]
                 changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
                 crashpoint("feeds-written")
-                if self.dry_run or self._landed(update, feeds):
+                if self.dry_run or self._landed(updated, feeds):
                     return [{"name": feed.name, "url": feed.feed_url,
                              "location": self.storage.location(feed.feed_key),
                              "changed": feed.name in changed} for feed, _ in feeds]

@@ -21,10 +21,27 @@ TRANSCRIPT_REL = dict(TRANSCRIPT_FORMATS.values())
 
 def visible_episodes(manifest: Manifest, now: datetime,
                      feed: FeedConfig | None = None) -> list[EpisodeRecord]:
-    """Episodes whose publish time has come and that the feed's filter admits, newest first."""
+    """Episodes whose publish time has come and that the feed admits, newest first."""
     eps = [e for e in manifest.episodes.values() if e.published <= now
-           and (feed is None or feed.filter is None or feed.filter.admits(e.type, e.season))]
+           and (feed is None or _admits(feed, e))]
     return sorted(eps, key=lambda e: (e.published, e.number), reverse=True)
+
+
+def _admits(feed: FeedConfig, ep: EpisodeRecord) -> bool:
+    """The feed's filter admits the episode and the producer has not removed it."""
+    return ((feed.filter is None or feed.filter.admits(ep.type, ep.season))
+            and ep.guid not in feed.removed_guids)
+
+
+def feed_episodes(feed: FeedConfig, manifest: Manifest, now: datetime) -> list[EpisodeRecord]:
+    """The feed's items: its visible episodes, newest first, at most `max_items` of them (the
+    website still lists them all)."""
+    return visible_episodes(manifest, now, feed)[:feed.max_items]
+
+
+def enclosure_url(feed: FeedConfig, ep: EpisodeRecord) -> str:
+    """The URL apps download the episode from, and know it by when it has no GUID."""
+    return public_url(feed.base_url, ep.audio.key)
 
 
 def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
@@ -34,7 +51,8 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     rebuilding an unchanged feed gives the same bytes and uploads nothing.
     """
     record: FeedRecord = manifest.feeds[feed.name]
-    episodes = visible_episodes(manifest, now, feed)
+    visible = visible_episodes(manifest, now, feed)
+    episodes = feed_episodes(feed, manifest, now)
     url = lambda key: public_url(feed.base_url, key)
     artwork = url(record.artwork.key) if record.artwork else None
 
@@ -70,7 +88,9 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fg.podcast.person(person.name, person.role, person.href, person.img)
     for txt in feed.txt:
         fg.podcast.txt(txt.text, txt.purpose)
-    for ep in episodes:
+    # Every trailer the feed admits, even one past max_items: the channel tag is how apps
+    # find a show's trailer, and an old show's trailer is usually its oldest episode.
+    for ep in visible:
         if ep.type == "trailer":
             fg.podcast.trailer(ep.title, url(ep.audio.key), format_datetime(ep.published),
                                ep.audio.bytes, AUDIO_TYPE, ep.season)
@@ -83,7 +103,7 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.description(ep.description or ep.title)
         if ep.notes_html:
             fe.content(ep.notes_html)  # escaped, not CDATA: notes may contain "]]>"
-        fe.enclosure(url(ep.audio.key), str(ep.audio.bytes), AUDIO_TYPE)
+        fe.enclosure(enclosure_url(feed, ep), str(ep.audio.bytes), AUDIO_TYPE)
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,
                        image=url(ep.artwork.key) if ep.artwork else artwork, block=ep.block)
