@@ -150,13 +150,14 @@ class Session:
             changed: set[str] = set()
             for _ in range(COMMIT_TRIES):
                 manifest = updated(self.read_manifest())
-                self.write_small(MANIFEST_KEY, manifest.to_bytes())
+                written = manifest.to_bytes()
+                self.write_small(MANIFEST_KEY, written)
                 crashpoint("manifest-written")
                 self.write_site(manifest)
                 feeds = [(feed, render_feed(feed, manifest, self.now)) for feed in feeds_here]
                 changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
                 crashpoint("feeds-written")
-                if self.dry_run or self._landed(updated, feeds):
+                if self.dry_run or self._landed(updated, written, feeds):
                     return [{"name": feed.name, "url": feed.feed_url,
                              "location": self.storage.location(feed.feed_key),
                              "changed": feed.name in changed} for feed, _ in feeds]
@@ -165,12 +166,16 @@ class Session:
                                "from them: publish again",
                                where=self.storage.location(MANIFEST_KEY))
 
-    def _landed(self, update: Callable[[Manifest], Manifest],
+    def _landed(self, update: Callable[[Manifest], Manifest], written: bytes,
                 feeds: list[tuple[FeedConfig, bytes]]) -> bool:
-        """Whether the stored manifest still holds this run's records and each feed its bytes."""
-        stored = self.read_manifest()
-        if update(stored).to_bytes() != stored.to_bytes():
-            return False
+        """Whether the stored manifest still holds this run's records and each feed its bytes.
+        The manifest is parsed only when its bytes are not the ones written (a large
+        catalogue's takes a good part of a second)."""
+        data = self.storage.get_bytes(MANIFEST_KEY)
+        if data != written:
+            stored = parse_manifest(data, where=self.storage.location(MANIFEST_KEY))
+            if update(stored).to_bytes() != stored.to_bytes():
+                return False
         return all(self.storage.get_bytes(feed.feed_key) == xml for feed, xml in feeds)
 
     def write_site(self, manifest: Manifest) -> None:

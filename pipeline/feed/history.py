@@ -23,11 +23,11 @@ def with_listed(manifest: Manifest, feeds: list[FeedConfig], now: datetime) -> M
         for ep in feed_episodes(feed, manifest, now):
             url = enclosure_url(feed, ep)
             old = listed.get(ep.guid)
+            if old and (old.slug, old.title, old.enclosures[-1]) == (ep.slug, ep.title, url):
+                continue  # the common case, and a large catalogue's: nothing to build
             urls = old.enclosures if old else []
-            item = ListedItem(slug=ep.slug, title=ep.title,
-                              first_listed=old.first_listed if old else now,
-                              enclosures=urls if urls and urls[-1] == url else [*urls, url])
-            if item != old:
-                listed[ep.guid] = item
+            listed[ep.guid] = ListedItem(
+                slug=ep.slug, title=ep.title, first_listed=old.first_listed if old else now,
+                enclosures=urls if urls and urls[-1] == url else [*urls, url])
         history[feed.name] = listed
     return manifest.model_copy(update={"history": history})

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator
 
 from .. import __version__
+from ..gcpause import collector_paused
 from ..manifest import EpisodeRecord, FeedRecord, Manifest
 from ..project.config import FeedConfig, public_url
 from .ext.itunes import ItunesEntry, ItunesFeed
@@ -50,9 +51,14 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     lastBuildDate is the newest change among the listed episodes, not the clock, so that
     rebuilding an unchanged feed gives the same bytes and uploads nothing.
     """
+    with collector_paused():
+        return _render(feed, manifest, now)
+
+
+def _render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     record: FeedRecord = manifest.feeds[feed.name]
     visible = visible_episodes(manifest, now, feed)
-    episodes = feed_episodes(feed, manifest, now)
+    episodes = visible[:feed.max_items]  # feed_episodes, without sorting the catalogue twice
     url = lambda key: public_url(feed.base_url, key)
     artwork = url(record.artwork.key) if record.artwork else None
 
