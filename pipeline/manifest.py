@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PublishError
+from .gcpause import collector_paused
 
 MANIFEST_KEY = "manifest.json"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -119,14 +120,30 @@ class FeedRecord(Record):
     artwork: StoredObject | None = None
 
 
+class ListedItem(Record):
+    """An item a feed has listed, kept after it leaves: apps know an episode by its GUID (and
+    some by its enclosure URL), so the history tells a removal or a new GUID from a mistake."""
+
+    slug: str
+    title: str
+    first_listed: datetime
+    enclosures: list[str] = Field(min_length=1)  # every URL it had here, oldest first
+
+
 class Manifest(Record):
     version: int = 1
     feeds: dict[str, FeedRecord] = {}
     episodes: dict[str, EpisodeRecord] = {}
+    # Feed name -> GUID -> the item as last listed. Manifests from before it have none; the
+    # next commit that writes the feed starts it from what the feed lists then.
+    history: dict[str, dict[str, ListedItem]] = {}
 
     def to_bytes(self) -> bytes:
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True,
-                          ensure_ascii=False).encode("utf-8") + b"\n"
+        """Sorted keys, two-space indent, UTF-8: the bytes json.dumps(indent=2, sort_keys=True,
+        ensure_ascii=False) gives, so manifests written before compare equal."""
+        with collector_paused():
+            return orjson.dumps(self.model_dump(mode="json"),
+                                option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
     def with_episode(self, record: EpisodeRecord, replacing: str | None = None) -> Manifest:
         """The manifest with this record; `replacing` drops the record of a former slug."""
@@ -141,7 +158,8 @@ def parse_manifest(data: bytes | None, where: str) -> Manifest:
     if data is None:
         return Manifest()
     try:
-        return Manifest.model_validate_json(data)
+        with collector_paused():
+            return Manifest.model_validate_json(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])

@@ -18,6 +18,7 @@ from .audio import ffmpeg
 from .env import env_float
 from .errors import PublishError
 from .faults import crashpoint
+from .feed.history import with_listed
 from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
 from .project.catalog import Catalog
@@ -134,14 +135,20 @@ class Session:
         ever written in.
 
         Under the storage's lock the manifest is read again and `update` applied to it, so two
-        runs publishing different episodes both land instead of the last one winning. Then both
-        are read back: if another run overwrote them (a lock the server did not keep), they are
-        merged and written again, and after COMMIT_TRIES the run fails instead of reporting an
-        episode that is not there.
+        runs publishing different episodes both land instead of the last one winning, and what
+        the feeds will list is added to its history (feed/history.py). Then both are read
+        back: if another run overwrote them (a lock the server did not keep), they are merged
+        and written again, and after COMMIT_TRIES the run fails instead of reporting an episode
+        that is not there.
         """
         wait_s = self.lock_wait_s if self.lock_wait_s is not None \
             else env_float("PUBLISH_LOCK_WAIT_S", 300.0)
         lock = nullcontext() if self.dry_run else self.storage.lock(wait_s)
+        feeds_here = self.sibling_feeds()
+
+        def updated(manifest: Manifest) -> Manifest:
+            return with_listed(update(manifest), feeds_here, self.now)
+
         with lock:
             for up in uploads:
                 crashpoint(f"upload:{Path(up.key).suffix}")
@@ -149,15 +156,15 @@ class Session:
                 crashpoint(f"uploaded:{Path(up.key).suffix}")
             changed: set[str] = set()
             for _ in range(COMMIT_TRIES):
-                manifest = update(self.read_manifest())
-                self.write_small(MANIFEST_KEY, manifest.to_bytes())
+                manifest = updated(self.read_manifest())
+                written = manifest.to_bytes()
+                self.write_small(MANIFEST_KEY, written)
                 crashpoint("manifest-written")
                 self.write_site(manifest)
-                feeds = [(feed, render_feed(feed, manifest, self.now))
-                         for feed in self.sibling_feeds()]
+                feeds = [(feed, render_feed(feed, manifest, self.now)) for feed in feeds_here]
                 changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
                 crashpoint("feeds-written")
-                if self.dry_run or self._landed(update, feeds):
+                if self.dry_run or self._landed(updated, written, feeds):
                     return [{"name": feed.name, "url": feed.feed_url,
                              "location": self.storage.location(feed.feed_key),
                              "changed": feed.name in changed} for feed, _ in feeds]
@@ -166,12 +173,16 @@ class Session:
                                "from them: publish again",
                                where=self.storage.location(MANIFEST_KEY))
 
-    def _landed(self, update: Callable[[Manifest], Manifest],
+    def _landed(self, update: Callable[[Manifest], Manifest], written: bytes,
                 feeds: list[tuple[FeedConfig, bytes]]) -> bool:
-        """Whether the stored manifest still holds this run's records and each feed its bytes."""
-        stored = self.read_manifest()
-        if update(stored).to_bytes() != stored.to_bytes():
-            return False
+        """Whether the stored manifest still holds this run's records and each feed its bytes.
+        The manifest is parsed only when its bytes are not the ones written (a large
+        catalogue's takes a good part of a second)."""
+        data = self.storage.get_bytes(MANIFEST_KEY)
+        if data != written:
+            stored = parse_manifest(data, where=self.storage.location(MANIFEST_KEY))
+            if update(stored).to_bytes() != stored.to_bytes():
+                return False
         return all(self.storage.get_bytes(feed.feed_key) == xml for feed, xml in feeds)
 
     def write_site(self, manifest: Manifest) -> None:

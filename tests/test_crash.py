@@ -75,11 +75,14 @@ def check_public_state(snap: dict[str, bytes], guids: dict[str, str] | None = No
 
 
 def normalized(snap: dict[str, bytes]) -> tuple[bytes, dict, set[str]]:
-    """Feed bytes and manifest without the build times, and the set of stored objects."""
+    """Feed bytes and manifest without the build times (an item's first listing among them),
+    and the set of stored objects."""
     feed = re.sub(rb"<lastBuildDate>[^<]*</lastBuildDate>", b"", snap[FEED])
     manifest = json.loads(snap["manifest.json"])
     for ep in manifest["episodes"].values():
         ep.pop("updated")
+    for item in (i for listed in manifest.get("history", {}).values() for i in listed.values()):
+        item.pop("first_listed")
     return feed, manifest, {k for k in snap if not k.endswith(".publish.lock")}
 
 

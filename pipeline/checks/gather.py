@@ -17,6 +17,7 @@ from ..manifest import MANIFEST_KEY, Manifest
 from ..project.config import EpisodeConfig, FeedConfig, public_url
 from ..session import Session
 from ..storage import content_type_for
+from .identity import check_identity
 from .rules import (
     LINKED_FILES,
     NS,
@@ -87,6 +88,8 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
     if feed.name in manifest.feeds:
         rendered = render_feed(feed, manifest, s.now)
         problems += check_rendered(rendered, str(feed.path), where)
+        problems += check_identity(feed, manifest, s.now, s.storage.location(MANIFEST_KEY),
+                                   where)
         imported = feed.path.parent / f"{feed.name}.imported.xml"
         if imported.is_file():  # kept by `publish import`: no GUID may change or go
             problems += check_imported(imported.read_bytes(), rendered, str(imported))
@@ -115,13 +118,19 @@ def _item_where(s: Session, manifest: Manifest) -> dict[str, str]:
 def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
              deep: bool) -> dict[str, Stored]:
     """Storage's answer for every URL the feed's items point at: the audio's size and sha256
-    (measured too when `deep`), the small files read."""
-    prefix = public_url(feed.base_url, "")
+    (measured too when `deep`), the small files read.
+
+    Keys are the URLs less the storage root the published feed was made with (its rel=self
+    link less the feed's key), which is not `base_url` any more if that has just changed."""
+    channel = ET.fromstring(xml).find("channel")
+    self_link = channel.find("atom:link[@rel='self']", NS) if channel is not None else None
+    href = self_link.get("href", "") if self_link is not None else ""
+    prefix = href.removesuffix(feed.feed_key) if href.endswith(f"/{feed.feed_key}") \
+        else public_url(feed.base_url, "")
     record = manifest.feeds.get(feed.name)
     counted = resolved_prefix(feed, record.podcast_guid) if record else ""
     published = {r.audio.key: r.audio for r in manifest.episodes.values()}
     objects: dict[str, Stored] = {}
-    channel = ET.fromstring(xml).find("channel")
     for item in channel.findall("item") if channel is not None else []:
         for path, attr in [("enclosure", "url"), *LINKED_FILES]:
             for node in item.findall(path, NS):

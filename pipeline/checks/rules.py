@@ -96,6 +96,10 @@ def check_feed_config(feed: FeedConfig, artwork: bytes) -> list[Problem]:
     problems += _description(feed.description, at(toml, "description"))
     problems += _https(feed.base_url, at(toml, "base_url"))
     problems += _https(feed.link, at(toml, "link"), "warning")
+    if feed.max_items is not None and feed.type == "serial":
+        problems.append(warning(at(toml, "max_items"),
+                                "a serial show is heard from its first episode, which max_items "
+                                "takes out of the feed first; new subscribers start elsewhere"))
     for i, person in enumerate(feed.persons):
         problems += _https(person.img, at(toml, f"persons.{i}.img"), "warning")
         problems += _https(person.href, at(toml, f"persons.{i}.href"), "warning")

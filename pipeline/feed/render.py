@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator
 
 from .. import __version__
+from ..gcpause import collector_paused
 from ..manifest import EpisodeRecord, FeedRecord, Manifest
 from ..project.config import FeedConfig, public_url
 from .analytics import prefixed, resolved_prefix
@@ -23,10 +24,28 @@ TRANSCRIPT_REL = dict(TRANSCRIPT_FORMATS.values())
 
 def visible_episodes(manifest: Manifest, now: datetime,
                      feed: FeedConfig | None = None) -> list[EpisodeRecord]:
-    """Episodes whose publish time has come and that the feed's filter admits, newest first."""
+    """Episodes whose publish time has come and that the feed admits, newest first."""
     eps = [e for e in manifest.episodes.values() if e.published <= now
-           and (feed is None or feed.filter is None or feed.filter.admits(e.type, e.season))]
+           and (feed is None or _admits(feed, e))]
     return sorted(eps, key=lambda e: (e.published, e.number), reverse=True)
+
+
+def _admits(feed: FeedConfig, ep: EpisodeRecord) -> bool:
+    """The feed's filter admits the episode and the producer has not removed it."""
+    return ((feed.filter is None or feed.filter.admits(ep.type, ep.season))
+            and ep.guid not in feed.removed_guids)
+
+
+def feed_episodes(feed: FeedConfig, manifest: Manifest, now: datetime) -> list[EpisodeRecord]:
+    """The feed's items: its visible episodes, newest first, at most `max_items` of them (the
+    website still lists them all)."""
+    return visible_episodes(manifest, now, feed)[:feed.max_items]
+
+
+def enclosure_url(feed: FeedConfig, ep: EpisodeRecord) -> str:
+    """The episode's audio URL in storage, as the history keeps it: before any analytics
+    prefix, so adding or changing one does not read as every episode having moved."""
+    return public_url(feed.base_url, ep.audio.key)
 
 
 def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
@@ -35,8 +54,14 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     lastBuildDate is the newest change among the listed episodes, not the clock, so that
     rebuilding an unchanged feed gives the same bytes and uploads nothing.
     """
+    with collector_paused():
+        return _render(feed, manifest, now)
+
+
+def _render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     record: FeedRecord = manifest.feeds[feed.name]
-    episodes = visible_episodes(manifest, now, feed)
+    visible = visible_episodes(manifest, now, feed)
+    episodes = visible[:feed.max_items]  # feed_episodes, without sorting the catalogue twice
     url = lambda key: public_url(feed.base_url, key)
     prefix = resolved_prefix(feed, record.podcast_guid)
     media = lambda key: prefixed(prefix, url(key))  # audio: counted by the analytics prefix
@@ -78,7 +103,9 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
     for txt in feed.txt:
         fg.podcast.txt(txt.text, txt.purpose)
     _podcast_channel_moves(fg, feed)
-    for ep in episodes:
+    # Every trailer the feed admits, even one past max_items: the channel tag is how apps
+    # find a show's trailer, and an old show's trailer is usually its oldest episode.
+    for ep in visible:
         if ep.type == "trailer":
             fg.podcast.trailer(ep.title, media(ep.audio.key), format_datetime(ep.published),
                                ep.audio.bytes, AUDIO_TYPE, ep.season)

@@ -289,6 +289,11 @@ class FeedConfig(Strict):
     persons: list[ShowPerson] = []
     txt: list[Txt] = []
     filter: FeedFilter | None = None
+    max_items: int | None = Field(
+        None, strict=True, ge=1, description="the feed lists only the newest N episodes")
+    removed_guids: list[str] = Field(
+        [], description="GUIDs taken out of this feed on purpose: left out of it (and of the "
+                        "website), and no longer asked for by publish validate")
     ffmpeg: str | None = None
     audio: AudioSettings = AudioSettings()
     cache: CacheSettings = CacheSettings()

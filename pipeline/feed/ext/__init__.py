@@ -49,9 +49,7 @@ class NamespaceExtension(BaseExtension):
         return {self.prefix: self.uri}
 
     def _write(self, parent, element: Element) -> None:
-        node = xml_elem(f"{{{self.uri}}}{element.tag}", parent)
-        for k, v in element.attrs.items():
-            node.set(k, v)
+        node = xml_elem(f"{{{self.uri}}}{element.tag}", parent, attrib=element.attrs)
         if element.text is not None:
             node.text = element.text
         for child in element.children:
