@@ -8,8 +8,9 @@ from email.utils import format_datetime
 from feedgen.feed import FeedGenerator
 
 from .. import __version__
-from ..manifest import EpisodeRecord, FeedRecord, Manifest
+from ..manifest import EpisodeRecord, FeedRecord, Manifest, Rendition
 from ..project.config import FeedConfig, public_url
+from .alternates import offered
 from .ext.itunes import ItunesEntry, ItunesFeed
 from .ext.podcast import PodcastEntry, PodcastFeed
 from .ext.psc import PscEntry, PscFeed
@@ -87,13 +88,14 @@ def render_feed(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,
                        image=url(ep.artwork.key) if ep.artwork else artwork, block=ep.block)
-        _podcast_item(fe, ep, url, feed.language)
+        _podcast_item(fe, ep, url, feed.language, offered(feed, ep))
         if ep.chapters:
             fe.psc.chapters([(c.start_s, c.title, c.url, c.image) for c in ep.chapters])
     return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
 
 
-def _podcast_item(fe, ep: EpisodeRecord, url, language: str) -> None:
+def _podcast_item(fe, ep: EpisodeRecord, url, language: str,
+                  renditions: list[Rendition]) -> None:
     """The Podcasting 2.0 tags of one item, in the order the namespace documents them."""
     if ep.season is not None:
         fe.podcast.season(ep.season)
@@ -106,9 +108,9 @@ def _podcast_item(fe, ep: EpisodeRecord, url, language: str) -> None:
         fe.podcast.transcript(url(t.key), t.type, language, TRANSCRIPT_REL.get(t.type))
     for bite in ep.soundbites:
         fe.podcast.soundbite(bite.start_s, bite.duration_s, bite.title)
-    if ep.renditions:  # the enclosure itself is the default rendition
+    if renditions:  # the enclosure itself is the default rendition
         fe.podcast.alternate_enclosure(url(ep.audio.key), AUDIO_TYPE, ep.audio.bytes,
                                        ep.audio.sha256, default=True, title="MP3")
-        for r in ep.renditions:
+        for r in renditions:
             fe.podcast.alternate_enclosure(url(r.key), r.type, r.bytes, r.sha256,
                                            title=r.title, bitrate=r.bitrate, codecs=r.codecs)

@@ -1,0 +1,53 @@
+"""The renditions the feed asks of an episode: kept while their MP3 and settings stay, else made.
+
+Every rendition is made from the published MP3 (see audio/rendition.py for why), so adding
+renditions to a feed with published episodes never masters anything again nor touches the
+MP3: a re-run downloads the MP3 when it is not at hand and encodes only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .audio import rendition
+from .audio.id3 import TagData
+from .feed.alternates import made_from
+from .manifest import AudioObject, Rendition
+from .session import Session, Upload, addressed
+
+
+def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
+                       tags: Callable[[], TagData], before: list[Rendition], tmp: Path
+                       ) -> tuple[list[Rendition], list[Upload]]:
+    """The feed's renditions of one episode in its config's order, and what to upload.
+
+    `mp3` is where the published MP3 is, or is to be downloaded to; `before` are the renditions
+    the manifest has of the episode: one made from the same MP3 with the same settings and
+    still intact in storage is kept as it is. A rendition no longer in the config is dropped."""
+    made, uploads = [], []
+    for spec in s.feed.renditions:
+        codec = rendition.CODECS[spec.format]
+        channels = spec.channels or s.feed.audio.channels
+        origin = made_from(spec, channels, audio.sha256)
+        title = rendition.default_title(spec, channels)
+        kept = next((r for r in before if r.made_from == origin and s.holds(r)), None)
+        if kept is not None:
+            made.append(kept.model_copy(update={"title": title}))
+            continue
+        s.actions.append(f"encode the {title} rendition of {slug}")
+        if s.dry_run:
+            continue
+        if not mp3.exists():
+            s.storage.download(audio.key, mp3, sha256=audio.sha256)
+        path = tmp / f"{slug}-{spec.format}-{spec.bitrate}-{channels}{codec.suffix}"
+        with s.progress(f"Encoding {title}", 1) as update:
+            rendition.encode(s.exe, mp3, tags(), spec, channels, path)
+            update(1)
+        up = addressed(f"episodes/{slug}", slug, path, s.media_cache())
+        uploads.append(up)
+        made.append(Rendition(**up.stored().model_dump(), type=codec.mime, title=title,
+                              bitrate=spec.bitrate * 1000, codecs=codec.codecs,
+                              made_from=origin))
+    return made, uploads
+
