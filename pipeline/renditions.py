@@ -42,7 +42,8 @@ def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
             s.storage.download(audio.key, mp3, sha256=audio.sha256)
         path = tmp / f"{slug}-{spec.format}-{spec.bitrate}-{channels}{codec.suffix}"
         with s.progress(f"Encoding {title}", 1) as update:
-            rendition.encode(s.exe, mp3, tags(), spec, channels, path)
+            rendition.encode(s.exe, mp3, tags(), spec, channels, s.feed.audio.true_peak_dbtp,
+                             path)
             update(1)
         up = addressed(f"episodes/{slug}", slug, path, s.media_cache())
         uploads.append(up)
