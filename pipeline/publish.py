@@ -513,6 +513,8 @@ def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
                    "duration_s": audio.duration_s, "sha256": audio.sha256,
                    "engine": audio.engine,
                    "older_engine": audio.older_engine(master.ENGINE_VERSION)},
+         "renditions": [{"title": r.title, "type": r.type, "bytes": r.bytes,
+                         "url": public_url(s.feed.base_url, r.key)} for r in renditions],
          "loudness": _loudness_summary(made.loudness)}, record, uploads, renamed)
 
 

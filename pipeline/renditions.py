@@ -26,6 +26,7 @@ def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
     the manifest has of the episode: one made from the same MP3 with the same settings and
     still intact in storage is kept as it is. A rendition no longer in the config is dropped."""
     made, uploads = [], []
+    source: rendition.Mp3 | None = None
     for spec in s.feed.renditions:
         codec = rendition.CODECS[spec.format]
         channels = spec.channels or s.feed.audio.channels
@@ -38,12 +39,14 @@ def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
         s.actions.append(f"encode the {title} rendition of {slug}")
         if s.dry_run:
             continue
-        if not mp3.exists():
-            s.storage.download(audio.key, mp3, sha256=audio.sha256)
+        if source is None:
+            if not mp3.exists():
+                s.storage.download(audio.key, mp3, sha256=audio.sha256)
+            source = rendition.Mp3.read(s.exe, mp3)
         path = tmp / f"{slug}-{spec.format}-{spec.bitrate}-{channels}{codec.suffix}"
         with s.progress(f"Encoding {title}", 1) as update:
-            rendition.encode(s.exe, mp3, tags(), spec, channels, s.feed.audio.true_peak_dbtp,
-                             path)
+            rendition.encode(s.exe, source, tags(), spec, channels,
+                             s.feed.audio.true_peak_dbtp, path)
             update(1)
         up = addressed(f"episodes/{slug}", slug, path, s.media_cache())
         uploads.append(up)

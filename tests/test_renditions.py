@@ -15,7 +15,7 @@ import feedparser
 import podcastparser
 import pytest
 from conversation import conversation, write_wav
-from helpers import copy_project, run_json, tree
+from helpers import copy_project, run, run_json, tree
 from independent_meter import ebur128, ffmpeg_exe
 
 NS = {"podcast": "https://podcastindex.org/namespace/1.0"}
@@ -152,3 +152,14 @@ def test_renditions_added_later_leave_the_mp3_alone_and_are_made_once(tmp_path):
              ET.fromstring(xml).find("channel/item").findall("podcast:alternateEnclosure", NS)]
     assert types == ["audio/mpeg", "audio/ogg"]
     assert [x["type"] for x in manifest(project)["renditions"]] == ["audio/ogg"]
+
+    # A damaged upload is found by validate and mended by a re-run, the MP3 still untouched.
+    (opus,) = manifest(project)["renditions"]
+    stored = project / "public" / opus["key"]
+    stored.write_bytes(stored.read_bytes()[:1000])
+    proc = run(project, "validate", check=False)
+    assert proc.returncode != 0 and "rendition length is" in proc.stdout
+    mended = run_json(project, "episode", "1")
+    assert mended["audio"] == first["audio"]
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == opus["sha256"]
+    assert run(project, "validate").returncode == 0

@@ -76,16 +76,34 @@ class Heard:
     true_peak_dbtp: float
 
 
-def heard(exe: str, path: Path, rate: int, channels: int) -> Heard:
+def heard(exe: str, path: Path, rate: int, channels: int, true_peak: bool = False) -> Heard:
     """A mono file plays on both speakers, 3 dB louder than it meters (BS.1770 dual mono):
     that is what it is compared as, which is why mono podcasts aim 3 LU under stereo ones
-    (AES TD1004)."""
-    meter = Meter(rate, channels)
+    (AES TD1004). The true peak (4x oversampled: slow) only when asked for."""
+    meter = Meter(rate, channels, true_peak=true_peak)
     with ffmpeg.pipe(ffmpeg.decode_args(exe, path, rate, channels), "decoding", where=path) as p:
         for x in ffmpeg.chunks(p.stdout, channels):
             meter.add(x)
     m = meter.result()
     return Heard(m.integrated_lufs + (DUAL_MONO_DB if channels == 1 else 0.0), m.true_peak_dbtp)
+
+
+@dataclass(frozen=True)
+class Mp3:
+    """The published MP3 renditions are made from, measured once for all of them."""
+
+    path: Path
+    rate: int
+    channels: int
+    heard: Heard
+
+    @classmethod
+    def read(cls, exe: str, path: Path) -> Mp3:
+        from mutagen.mp3 import MP3
+
+        info = MP3(path).info
+        return cls(path, info.sample_rate, info.channels,
+                   heard(exe, path, info.sample_rate, info.channels))
 
 
 def _filters(mono_from_stereo: bool, gain_db: float) -> list[str]:
@@ -97,7 +115,7 @@ def _filters(mono_from_stereo: bool, gain_db: float) -> list[str]:
     return ["-af", f"volume={gain_db:.3f}dB"] if gain_db else []
 
 
-def encode(exe: str, mp3: Path, tags: TagData, spec: RenditionSettings, channels: int,
+def encode(exe: str, mp3: Mp3, tags: TagData, spec: RenditionSettings, channels: int,
            ceiling_dbtp: float, dst: Path) -> None:
     """Decode the MP3 and encode it as `spec` asks, tagged, to `dst` (whole or not at all), as
     loud as the MP3.
@@ -107,29 +125,27 @@ def encode(exe: str, mp3: Path, tags: TagData, spec: RenditionSettings, channels
     again once with the difference made up, as far as the true-peak ceiling allows.
     bitexact: no random Ogg serial number nor creation time, so the same MP3 gives the same
     bytes, and the same content address."""
-    from mutagen.mp3 import MP3
-
-    info = MP3(mp3).info
-    reference = heard(exe, mp3, info.sample_rate, info.channels)
-    mono_from_stereo = channels == 1 and info.channels == 2
+    mono_from_stereo = channels == 1 and mp3.channels == 2
     meta = dst.with_name(dst.name + ".meta")
     part = dst.with_name(dst.name + ".part")
     meta.write_text(metadata_file(tags), encoding="utf-8")
     gain_db = 0.0
     try:
         for last in (False, True):
-            ffmpeg.run([*ffmpeg.base_args(exe), "-fflags", "+bitexact", "-i", str(mp3),
+            ffmpeg.run([*ffmpeg.base_args(exe), "-i", str(mp3.path),
                         "-f", "ffmetadata", "-i", str(meta), "-map", "0:a:0",
                         "-map_metadata", "1", "-map_chapters", "1",
                         *_filters(mono_from_stereo, gain_db), "-ac", str(channels),
                         "-b:a", f"{spec.bitrate}k", "-flags:a", "+bitexact",
+                        "-fflags", "+bitexact",  # an output option: after the inputs
                         *CODECS[spec.format].args, "-y", str(part)],
-                       f"encoding the {CODECS[spec.format].name} rendition", where=mp3)
-            got = heard(exe, part, info.sample_rate, channels)
-            miss_lu = reference.lufs - got.lufs
+                       f"encoding the {CODECS[spec.format].name} rendition", where=mp3.path)
+            got = heard(exe, part, mp3.rate, channels)
+            miss_lu = mp3.heard.lufs - got.lufs
             if last or not math.isfinite(miss_lu) or abs(miss_lu) <= TOLERANCE_LU:
                 break
-            gain_db += min(miss_lu, ceiling_dbtp - got.true_peak_dbtp)
+            peak = heard(exe, part, mp3.rate, channels, true_peak=True).true_peak_dbtp
+            gain_db += min(miss_lu, ceiling_dbtp - peak)
         part.replace(dst)
     finally:
         meta.unlink(missing_ok=True)
