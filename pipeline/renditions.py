@@ -14,22 +14,34 @@ from .audio import rendition
 from .audio.id3 import TagData
 from .feed.alternates import made_from
 from .manifest import AudioObject, Rendition
+from .project.config import RenditionSettings
 from .session import Session, Upload, addressed
+
+
+def _wanted(s: Session) -> list[tuple[RenditionSettings, int]]:
+    """Every rendition a feed of this storage asks for, once: the feeds share the manifest, and
+    each lists those its own config asks for."""
+    wanted: dict[tuple[str, int, int], RenditionSettings] = {}
+    for feed in s.sibling_feeds():
+        for spec in feed.renditions:
+            wanted.setdefault((spec.format, spec.bitrate, spec.channels or feed.audio.channels),
+                              spec)
+    return [(spec, channels) for (_, _, channels), spec in wanted.items()]
 
 
 def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
                        tags: Callable[[], TagData], before: list[Rendition], tmp: Path
                        ) -> tuple[list[Rendition], list[Upload]]:
-    """The feed's renditions of one episode in its config's order, and what to upload.
+    """The renditions of one episode the feeds ask for, in their configs' order, and what to
+    upload.
 
     `mp3` is where the published MP3 is, or is to be downloaded to; `before` are the renditions
     the manifest has of the episode: one made from the same MP3 with the same settings and
     still intact in storage is kept as it is. A rendition no longer in the config is dropped."""
     made, uploads = [], []
     source: rendition.Mp3 | None = None
-    for spec in s.feed.renditions:
+    for spec, channels in _wanted(s):
         codec = rendition.CODECS[spec.format]
-        channels = spec.channels or s.feed.audio.channels
         origin = made_from(spec, channels, audio.sha256)
         title = rendition.default_title(spec, channels)
         kept = next((r for r in before if r.made_from == origin and s.holds(r)), None)
