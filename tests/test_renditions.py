@@ -17,6 +17,7 @@ import pytest
 from conversation import conversation, write_wav
 from helpers import copy_project, run, run_json, tree
 from independent_meter import ebur128, ffmpeg_exe
+from mutagen.mp4 import MP4
 
 NS = {"podcast": "https://podcastindex.org/namespace/1.0"}
 FEED = "feeds/women-in-surgery.toml"
@@ -99,6 +100,9 @@ def test_renditions_are_as_loud_and_as_long_as_the_mp3(published):
         assert chapter_titles(path) == ["Hello", "Goodbye"]
     opus = project / "public" / renditions[0]["key"]
     assert opus.stat().st_size < mp3.stat().st_size / 2  # the small one, for metered data
+    cover = (project / "feeds/artwork/women-in-surgery.jpg").read_bytes()
+    assert MP4(project / "public" / renditions[1]["key"]).tags["covr"] == [cover]
+    assert MP4(project / "public" / renditions[1]["key"]).tags["\xa9nam"] == ["Short one"]
 
 
 def test_feed_lists_each_rendition_with_a_hash_of_its_stored_bytes(published):

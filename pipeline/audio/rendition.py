@@ -32,6 +32,7 @@ class Codec:
     codecs: str  # RFC 6381, for podcast:alternateEnclosure and the player's type
     name: str
     args: tuple[str, ...]  # encoder and muxer
+    cover: bool = False  # whether ffmpeg's muxer carries cover art (Ogg's does not)
 
 
 CODECS = {
@@ -40,7 +41,7 @@ CODECS = {
                   ("-c:a", "libopus", "-ar", "48000", "-f", "opus")),
     # faststart moves the index before the audio, so a player can start before the download ends.
     "aac": Codec(".m4a", "audio/mp4", "mp4a.40.2", "AAC",
-                 ("-c:a", "aac", "-movflags", "+faststart", "-f", "ipod")),
+                 ("-c:a", "aac", "-movflags", "+faststart", "-f", "ipod"), cover=True),
 }
 
 
@@ -130,20 +131,28 @@ def encode(exe: str, mp3: Mp3, tags: TagData, spec: RenditionSettings, channels:
     bitexact: no random Ogg serial number nor creation time, so the same MP3 gives the same
     bytes, and the same content address."""
     mono_from_stereo = channels == 1 and mp3.channels == 2
+    codec = CODECS[spec.format]
     meta = dst.with_name(dst.name + ".meta")
     part = dst.with_name(dst.name + ".part")
+    cover = dst.with_name(dst.name + ".cover")
     meta.write_text(metadata_file(tags), encoding="utf-8")
+    art_in: list[str] = []
+    art_out: list[str] = []
+    if codec.cover and tags.cover:
+        cover.write_bytes(tags.cover)
+        art_in = ["-i", str(cover)]
+        art_out = ["-map", "2:v:0", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
     gain_db = 0.0
     try:
         for last in (False, True):
             ffmpeg.run([*ffmpeg.base_args(exe), "-i", str(mp3.path),
-                        "-f", "ffmetadata", "-i", str(meta), "-map", "0:a:0",
-                        "-map_metadata", "1", "-map_chapters", "1",
+                        "-f", "ffmetadata", "-i", str(meta), *art_in, "-map", "0:a:0",
+                        *art_out, "-map_metadata", "1", "-map_chapters", "1",
                         *_filters(mono_from_stereo, gain_db), "-ac", str(channels),
                         "-b:a", f"{spec.bitrate}k", "-flags:a", "+bitexact",
                         "-fflags", "+bitexact",  # an output option: after the inputs
-                        *CODECS[spec.format].args, "-y", str(part)],
-                       f"encoding the {CODECS[spec.format].name} rendition", where=mp3.path)
+                        *codec.args, "-y", str(part)],
+                       f"encoding the {codec.name} rendition", where=mp3.path)
             if last:
                 break
             got = heard(exe, part, mp3.rate, channels)
@@ -155,5 +164,5 @@ def encode(exe: str, mp3: Mp3, tags: TagData, spec: RenditionSettings, channels:
             gain_db += min(miss_lu, ceiling_dbtp - PEAK_MARGIN_DB - got.peak_dbfs)
         part.replace(dst)
     finally:
-        meta.unlink(missing_ok=True)
-        part.unlink(missing_ok=True)
+        for temporary in (meta, cover, part):
+            temporary.unlink(missing_ok=True)
