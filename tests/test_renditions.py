@@ -169,3 +169,28 @@ def test_renditions_added_later_leave_the_mp3_alone_and_are_made_once(tmp_path):
     assert mended["audio"] == first["audio"]
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == opus["sha256"]
     assert run(project, "validate").returncode == 0
+
+
+def _types(feed: Path) -> list[str | None]:
+    item = ET.parse(feed).getroot().find("channel/item")
+    return [a.get("type") for a in item.findall("podcast:alternateEnclosure", NS)]
+
+
+def test_feeds_sharing_a_storage_each_list_their_own_renditions(tmp_path):
+    project = short_show(tmp_path / "show", OPUS)
+    text = (project / FEED).read_text().split("\n[[renditions]]")[0]
+    (project / "feeds/full.toml").write_text(
+        text.replace('title = "Women in Surgery Podcast"', 'title = "Full episodes"')
+        + '\n[filter]\ntypes = ["full"]\n\n' + AAC)
+    first = run_json(project, "episode", "1")
+    assert sorted(x["type"] for x in manifest(project)["renditions"]) == [
+        "audio/mp4", "audio/ogg"]
+    assert _types(project / "public/women-in-surgery.xml") == ["audio/mpeg", "audio/ogg"]
+    assert _types(project / "public/full.xml") == ["audio/mpeg", "audio/mp4"]
+    # Published through the other feed (whose title the MP3's tags carry), the episode keeps
+    # both renditions, made again from the re-tagged MP3.
+    again = run_json(project, "episode", "1", "--feed", "full")
+    assert again["retagged"] is True and again["guid"] == first["guid"]
+    assert sorted(x["type"] for x in manifest(project)["renditions"]) == [
+        "audio/mp4", "audio/ogg"]
+    assert _types(project / "public/women-in-surgery.xml") == ["audio/mpeg", "audio/ogg"]
