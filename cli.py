@@ -176,6 +176,8 @@ def _show_episode(r: dict) -> None:
                    f"true peak {r['loudness']['true_peak_dbtp']} dBTP, "
                    + ("not mastered (master = false)" if audio["as_published"]
                       else f"engine {audio['engine'] or '?'}"))
+        for rendition in r.get("renditions", []):
+            click.echo(f"  {rendition['title']}: {rendition['bytes']} bytes, {rendition['url']}")
         if audio["older_engine"] and not (r["dry_run"] and r["encoded"]):
             click.echo(f"  mastered by an older engine; publish episode {r['episode']} "
                        "--remaster masters it again")

@@ -72,8 +72,10 @@ class Rendition(PublishedFile):
     """Another encoding of the same episode, for `podcast:alternateEnclosure`."""
 
     title: str | None = None
-    bitrate: int | None = None
+    bitrate: int | None = None  # bit/s, as podcast:alternateEnclosure says it
     codecs: str | None = None
+    # The MP3 and the settings it was encoded from: while both stay, a re-run keeps it.
+    made_from: str | None = None
 
 
 class PublishedSoundbite(Record):

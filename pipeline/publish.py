@@ -35,10 +35,12 @@ from .manifest import (
     PublishedChapter,
     PublishedFile,
     PublishedPerson,
+    Rendition,
     episode_guid,
     podcast_guid,
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
+from .renditions import episode_renditions
 from .session import Session, Upload, addressed, no_progress
 from .storage import IntegrityError, content_type_for, sha256_file
 
@@ -178,7 +180,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
                        action="encode", cover=cover, recorded=recorded, placement=placement,
                        remaster=remaster)
     made_by = _made_by(known, inputs) if known is not None and not remaster else None
-    if made_by is None or placement is None or not _intact(s, known):
+    if made_by is None or placement is None or not s.holds(known):
         return plan
     kept = replace(plan, engine=made_by)
     # Tags depend on the duration only through the last chapter's end, known from before.
@@ -350,11 +352,6 @@ def _duration(path: Path) -> float:
         raise PublishError("encoded MP3 has no audio frames", where=path) from None
 
 
-def _intact(s: Session, obj: AudioObject) -> bool:
-    info = s.storage.head(obj.key)
-    return info is not None and info.size == obj.bytes and info.sha256 == obj.sha256
-
-
 # --- record -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -387,8 +384,8 @@ def side_files(s: Session, ep: EpisodeConfig, times: EpisodeTimes, tmp: Path) ->
     return SideFiles(chapters_up, transcripts)
 
 
-def episode_record(s: Session, plan: EpisodePlan, made: EpisodeAudio,
-                   side: SideFiles) -> EpisodeRecord:
+def episode_record(s: Session, plan: EpisodePlan, made: EpisodeAudio, side: SideFiles,
+                   renditions: list[Rendition]) -> EpisodeRecord:
     """The manifest's record of the episode; an unchanged episode keeps its `updated` time,
     so the feed's bytes stay put."""
     ep = plan.ep
@@ -403,7 +400,7 @@ def episode_record(s: Session, plan: EpisodePlan, made: EpisodeAudio,
         chapters_file=side.chapters.stored() if side.chapters else None,
         transcripts=[PublishedFile(**up.stored().model_dump(), type=mime)
                      for up, mime in side.transcripts],
-        soundbites=made.times.soundbites,
+        soundbites=made.times.soundbites, renditions=renditions,
         block=ep.block, loudness=made.loudness, report=made.report)
     existing = plan.existing
     if existing is not None and record.model_copy(update={"updated": existing.updated}) \
@@ -501,8 +498,14 @@ def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
     refuse_on_errors(check_times(ep, made.times, made.audio.duration_s, in_mp3=True),
                      s.log, ep.folder / "episode.toml")
     side = side_files(s, ep, made.times, tmp)
-    uploads += side.uploads + made.uploads
-    record = episode_record(s, plan, made, side)
+    renditions, rendition_uploads = episode_renditions(
+        s, ep.slug, made.audio, tmp / f"{ep.slug}.mp3",
+        lambda: _tag_data(s, ep, plan.guid, plan.description, made.audio.duration_s,
+                          made.times.chapters),
+        plan.existing.renditions if plan.existing else [], tmp)
+    # Media first: the renditions are uploaded with the MP3, before the manifest lists them.
+    uploads += side.uploads + made.uploads + rendition_uploads
+    record = episode_record(s, plan, made, side, renditions)
     renamed = plan.existing.slug if plan.existing and plan.existing.slug != ep.slug else None
     audio = made.audio
     # An MP3 published as it is was copied, not encoded, and no mastering engine made it.
@@ -515,6 +518,8 @@ def _prepare(s: Session, ep: EpisodeConfig, manifest: Manifest, tmp: Path,
                    "duration_s": audio.duration_s, "sha256": audio.sha256,
                    "engine": None if as_is else audio.engine, "as_published": as_is,
                    "older_engine": not as_is and audio.older_engine(master.ENGINE_VERSION)},
+         "renditions": [{"title": r.title, "type": r.type, "bytes": r.bytes,
+                         "url": public_url(s.feed.base_url, r.key)} for r in renditions],
          "loudness": _loudness_summary(made.loudness)}, record, uploads, renamed)
 
 

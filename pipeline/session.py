@@ -94,6 +94,11 @@ class Session:
     def short_cache(self) -> str:
         return f"public, max-age={self.feed.cache.feed_s}"
 
+    def holds(self, obj: StoredObject) -> bool:
+        """Whether the storage has exactly the bytes the manifest says are under the key."""
+        info = self.storage.head(obj.key)
+        return info is not None and info.size == obj.bytes and info.sha256 == obj.sha256
+
     def upload(self, up: Upload) -> None:
         """Upload unless the storage already holds exactly these bytes under that key."""
         info = self.storage.head(up.key)

@@ -43,15 +43,17 @@ class Ebur128:
     true_peak: float  # dBTP
 
 
-def ebur128(path: Path | str, exe: str | None = None) -> Ebur128:
-    """Run ebur128 with per-frame logging and parse it.
+def ebur128(path: Path | str, exe: str | None = None, dualmono: bool = False) -> Ebur128:
+    """Run ebur128 with per-frame logging and parse it; `dualmono` measures a mono file as
+    played on two speakers (+3 LU), to compare it with a stereo one.
 
     ffmpeg 7+ logs the per-frame lines at the level `framelog` names, and only if the global
     log level lets them through: `framelog=verbose` needs `-v verbose` too (without it only
     the summary prints). Each line's `t:` is the end of its 100 ms frame minus one sample.
     """
+    meter = f"ebur128=peak=true:framelog=verbose:dualmono={str(dualmono).lower()}"
     cmd = [exe or ffmpeg_exe(), "-nostats", "-hide_banner", "-v", "verbose", "-i", str(path),
-           "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+           "-map", "0:a:0", "-af", meter, "-f", "null", "-"]
     err = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     rows = [(float(m[1]), float(m[2]), float(m[3])) for m in _FRAME.finditer(err)]
     summary = err[err.rindex("Summary:"):]

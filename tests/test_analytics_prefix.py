@@ -71,8 +71,9 @@ def test_website_plays_and_links_the_audio_through_the_prefix():
     s = site(_episode_with_everything("one", 1), feeds=[SHOW])
     page = Page.of(s.pages["episodes/one.html"])
     counted = f"{COUNTED}/episodes/one/one.mp3"
-    (audio,) = page.find("audio")
-    assert audio.attrs["src"] == counted
+    sources = [source.attrs["src"] for source in page.find("source")]
+    assert sources[0] == counted and len(sources) == 2  # the MP3, then the Opus rendition
+    assert all(src.startswith(f"{COUNTED}/") for src in sources)
     (download,) = [a for a in page.find("a") if "download" in a.attrs]
     assert download.attrs["href"] == counted
     assert page.jsonld()["associatedMedia"]["contentUrl"] == counted
@@ -80,7 +81,7 @@ def test_website_plays_and_links_the_audio_through_the_prefix():
     csp = page.find("meta", http_equiv="Content-Security-Policy")[0].attrs["content"]
     assert "media-src 'self' https://op3.dev;" in csp  # the site is on the media's origin
     embed = Page.of(s.pages["embed/one.html"])
-    assert embed.find("audio")[0].attrs["src"] == counted
+    assert embed.find("source")[0].attrs["src"] == counted
 
 
 @pytest.mark.parametrize("prefix", [

@@ -145,3 +145,23 @@ def test_bad_environment_value_is_one_line_naming_it_and_help_still_works(projec
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert name in line and "five minutes" in line
+
+
+@pytest.mark.parametrize("table, words", [
+    ('format = "mp2"\nbitrate = 64', ("renditions.0.format", "'opus' or 'aac'")),
+    ('format = "opus"\nbitrate = 4000', ("renditions.0", "4000 kbit/s is out of range for opus")),
+    ('format = "aac"\nbitrate = 8', ("renditions.0", "out of range for aac (32-320)")),
+    ('format = "opus"', ("renditions.0.bitrate", "missing")),
+    ('format = "opus"\nbitrate = 48\nchannels = 6', ("renditions.0.channels",)),
+])
+def test_bad_rendition_is_named(project, table, words):
+    feed = project / "feeds/women-in-surgery.toml"
+    feed.write_text(feed.read_text() + f"\n[[renditions]]\n{table}\n")
+    _fails_cleanly(project, "feeds/women-in-surgery.toml", *words)
+
+
+def test_rendition_listed_twice_is_named(project):
+    feed = project / "feeds/women-in-surgery.toml"
+    twice = '\n[[renditions]]\nformat = "opus"\nbitrate = 48\n' * 2
+    feed.write_text(feed.read_text() + twice)
+    _fails_cleanly(project, "feeds/women-in-surgery.toml", "renditions", "listed twice")

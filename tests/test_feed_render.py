@@ -218,3 +218,27 @@ def test_feed_guid_is_uuid5_of_its_own_url():
     assert uuid.UUID(guid).version == 5
     assert guid == str(uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"),
                                   "cdn.example.com/show/trailers.xml"))
+
+
+def test_feed_lists_only_the_renditions_its_config_still_asks_for():
+    from pipeline.feed.alternates import made_from
+    from pipeline.project.config import RenditionSettings
+
+    opus = {"format": "opus", "bitrate": 48, "channels": 1}
+    made = [{**stored(f"episodes/ep1/ep1-{n}.{ext}"), "type": mime,
+             "made_from": made_from(RenditionSettings(**spec), spec.get("channels", 2), SHA)}
+            for n, (ext, mime, spec) in enumerate([
+                ("opus", "audio/ogg", opus),
+                ("m4a", "audio/mp4", {"format": "aac", "bitrate": 96})])]
+    ep = episode("ep1", 1, NOW - timedelta(days=1), renditions=made)
+
+    def listed(**keys) -> list[str | None]:
+        item = ET.fromstring(render(feed_config(**keys), ep)).find("channel/item")
+        return [a.get("type") for a in item.findall("podcast:alternateEnclosure", NS)]
+
+    assert listed(renditions=[opus, {"format": "aac", "bitrate": 96}]) == [
+        "audio/mpeg", "audio/ogg", "audio/mp4"]
+    assert listed(renditions=[opus]) == ["audio/mpeg", "audio/ogg"]
+    # Asked for at another bitrate: what was made at 48 is not what the config says.
+    assert listed(renditions=[{**opus, "bitrate": 64}]) == []
+    assert listed() == []

@@ -43,6 +43,16 @@ TRANSCRIPT = """WEBVTT
 00:00:05.000 --> 00:00:07.500
 <v Host>Thank you for listening, and goodbye.
 """
+RENDITIONS = """
+[[renditions]]
+format = "opus"
+bitrate = 48
+channels = 1
+
+[[renditions]]
+format = "aac"
+bitrate = 96
+"""
 
 
 def _browser() -> tuple[str, str]:
@@ -92,6 +102,8 @@ start = 2.5
 duration = 2.0
 title = "Mentorship changed my residency"
 """, encoding="utf-8")
+    feed = project / "feeds/women-in-surgery.toml"
+    feed.write_text(feed.read_text(encoding="utf-8") + RENDITIONS, encoding="utf-8")
     run_json(project, "episode", "1")
     return project
 
@@ -199,6 +211,29 @@ def test_audio_plays_from_a_byte_range_request(browser, server):
                 if e["method"] == "Network.responseReceived"
                 and e["params"]["response"]["url"] == state["src"]]
     assert 206 in statuses
+
+
+def test_player_lists_every_rendition_and_the_browser_plays_the_opus_one(browser, server):
+    load(browser, f"{server}/episodes/{SLUG}.html")
+    wait_for(browser, "document.querySelector('audio').readyState >= 1")
+    sources = browser.execute_script(
+        "return Array.from(document.querySelectorAll('audio[data-player] source'), function (s) {"
+        "  return {src: s.src, type: s.type, can: document.createElement('audio')"
+        "    .canPlayType(s.type)}; });")
+    assert [urlsplit(s["src"]).path.rsplit(".", 1)[1] for s in sources] == ["mp3", "opus", "m4a"]
+    assert all(s["can"] for s in sources[:2]), sources  # Chromium plays MP3 and Ogg Opus
+    assert audio_state(browser)["src"] == sources[0]["src"]  # the MP3 is the default
+    # The Opus file as served: a player of its own plays it through.
+    played = browser.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "var a = new Audio(arguments[0]);"
+        "a.addEventListener('timeupdate', function () {"
+        "  if (a.currentTime > 0) { a.pause(); done({time: a.currentTime, src: a.currentSrc,"
+        "    duration: a.duration}); } });"
+        "a.addEventListener('error', function () { done({error: a.error.code}); });"
+        "a.play();", sources[1]["src"])
+    assert played.get("time", 0) > 0 and played["src"] == sources[1]["src"], played
+    assert 7.9 < played["duration"] < 8.1
 
 
 @pytest.mark.parametrize("selector, start_s", [

@@ -20,9 +20,11 @@ from sitecase import (
     site,
     transcript_file,
 )
-from test_feed_render import BASE
+from test_feed_render import BASE, SHA, stored
 
 from pipeline.errors import PublishError
+from pipeline.feed.alternates import made_from
+from pipeline.project.config import RenditionSettings
 from pipeline.site.theme import PACKAGE_THEME
 
 WEEK = timedelta(days=7)
@@ -108,7 +110,9 @@ def test_episode_page_for_sharing_and_discovery():
     assert ld["partOfSeries"]["@type"] == "PodcastSeries"
     assert ld["partOfSeason"] == {"@type": "PodcastSeason", "seasonNumber": 2}
     (player,) = page.find("audio")
-    assert player.attrs["src"] == audio and player.attrs["preload"] == "metadata"
+    assert player.attrs["preload"] == "metadata"
+    assert [(e.attrs["src"], e.attrs["type"]) for e in page.find("source")] == [
+        (audio, "audio/mpeg")]
     assert any(a.attrs.get("href") == audio and "download" in a.attrs for a in page.find("a"))
     assert "30:00" in page.text and "Guest" in page.text
 
@@ -181,7 +185,7 @@ def test_pages_ask_nothing_of_another_origin_and_forbid_inline_script():
         fetched = [e.attrs["href"] for e in page.find("link")
                    if e.attrs.get("rel") in ("stylesheet", "icon")]
         fetched += [e.attrs["src"] for e in page.elements
-                    if e.tag in ("script", "img", "audio", "iframe") and "src" in e.attrs]
+                    if e.tag in ("script", "img", "source", "iframe") and "src" in e.attrs]
         for url in fetched:
             assert not urlsplit(url).netloc or url.startswith(("https://www.example.org/",
                                                                BASE + "/")), (key, url)
@@ -279,3 +283,20 @@ def test_every_theme_file_ships_with_a_non_editable_install():
     files = [PurePosixPath(p.relative_to(PACKAGE_THEME.parent).as_posix())
              for p in PACKAGE_THEME.rglob("*") if p.is_file()]
     assert files and [f for f in files if not any(f.match(g) for g in globs)] == []
+
+
+def test_player_offers_the_mp3_then_the_renditions_the_feed_still_asks_for():
+    opus, aac = (RenditionSettings(format="opus", bitrate=48, channels=1),
+                 RenditionSettings(format="aac", bitrate=96))
+    renditions = [
+        {**stored("episodes/one/one-1.opus"), "type": "audio/ogg", "codecs": "opus",
+         "made_from": made_from(opus, 1, SHA)},
+        {**stored("episodes/one/one-2.m4a"), "type": "audio/mp4", "codecs": "mp4a.40.2",
+         "made_from": made_from(aac, 2, SHA)}]
+    ep = episode("one", 1, NOW - WEEK, renditions=renditions)
+    feed = feed_config(renditions=[{"format": "opus", "bitrate": 48, "channels": 1}])
+    page = Page.of(site(ep, feeds=[feed]).pages["episodes/one.html"])
+    # The AAC was made, then removed from the config: the player no longer offers it.
+    assert [(e.attrs["src"], e.attrs["type"]) for e in page.find("source")] == [
+        (f"{BASE}/episodes/one/one.mp3", "audio/mpeg"),
+        (f"{BASE}/episodes/one/one-1.opus", 'audio/ogg; codecs="opus"')]

@@ -21,6 +21,7 @@ from .identity import check_identity
 from .rules import (
     LINKED_FILES,
     NS,
+    RENDITION_SOURCE,
     Problem,
     Stored,
     at,
@@ -151,6 +152,13 @@ def _objects(s: Session, feed: FeedConfig, xml: bytes, manifest: Manifest,
                 else:
                     text = (s.storage.get_bytes(key) or b"").decode("utf-8", "replace")
                     objects[url] = Stored(info.size, content_type_for(key), text=text)
+        for node in item.findall(RENDITION_SOURCE[0], NS):
+            url = node.get(RENDITION_SOURCE[1], "")
+            key = url.removeprefix(prefix)
+            info = s.storage.head(key) if url.startswith(prefix) and key else None
+            # The MP3's own entry is the enclosure, already asked about above.
+            objects.setdefault(url, Stored(info.size, content_type_for(key)) if info
+                               else Stored(None, None))
     return objects
 
 

@@ -202,9 +202,10 @@ ALLOWED_TEXT = {
 }
 # Files published beside the audio that an item links to.
 LINKED_FILES = [("podcast:chapters", "url"), ("podcast:transcript", "url")]
+# Other encodings of the audio: only their size and type are asked of storage.
+RENDITION_SOURCE = ("podcast:alternateEnclosure/podcast:source", "uri")
 # Attributes that hold URLs listeners' apps fetch.
-URL_ATTRS = [("enclosure", "url"), ("itunes:image", "href"), *LINKED_FILES,
-             ("podcast:alternateEnclosure/podcast:source", "uri")]
+URL_ATTRS = [("enclosure", "url"), ("itunes:image", "href"), *LINKED_FILES, RENDITION_SOURCE]
 
 
 def parse_feed(xml: bytes, where: str) -> tuple[ET.Element | None, list[Problem]]:
@@ -295,6 +296,7 @@ def check_published(xml: bytes, objects: dict[str, Stored], feed_where: str,
         enclosure = item.find("enclosure")
         if enclosure is not None:
             problems += _enclosure(enclosure, item, objects, where)
+        problems += _renditions(item, objects, where)
         duration = _duration(item, objects)
         for path, attr in LINKED_FILES:
             for node in item.findall(path, NS):
@@ -371,6 +373,23 @@ def _enclosure(enclosure: ET.Element, item: ET.Element, objects: dict[str, Store
         if off > DURATION_TOLERANCE_S:
             problems.append(error(where, f"itunes:duration says {claimed} s but the audio "
                                          f"runs {obj.duration_s:.1f} s"))
+    return problems
+
+
+def _renditions(item: ET.Element, objects: dict[str, Stored], where: str) -> list[Problem]:
+    """Each podcast:alternateEnclosure's source is in storage, as long as the feed says."""
+    problems = []
+    for alt in item.findall("podcast:alternateEnclosure", NS):
+        for source in alt.findall("podcast:source", NS):
+            url = source.get("uri", "")
+            obj = objects.get(url, Stored(None, None))
+            if obj.size is None:
+                problems.append(error(where, f"rendition {url} is not in storage; run publish "
+                                             "episode again"))
+            elif str(obj.size) != alt.get("length"):
+                problems.append(error(where, f"rendition length is {alt.get('length')} but "
+                                             f"{url} has {obj.size} bytes; run publish episode "
+                                             "again to upload it whole"))
     return problems
 
 

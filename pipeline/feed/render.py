@@ -9,10 +9,11 @@ from feedgen.feed import FeedGenerator
 
 from .. import __version__
 from ..gcpause import collector_paused
-from ..manifest import EpisodeRecord, FeedRecord, Manifest
+from ..manifest import EpisodeRecord, FeedRecord, Manifest, Rendition
 from ..project.config import FeedConfig, public_url
 from .analytics import prefixed, resolved_prefix
 from .ext.atom import AtomFeed
+from .alternates import offered
 from .ext.itunes import ItunesEntry, ItunesFeed
 from .ext.podcast import PodcastEntry, PodcastFeed
 from .ext.psc import PscEntry, PscFeed
@@ -122,7 +123,7 @@ def _render(feed: FeedConfig, manifest: Manifest, now: datetime) -> bytes:
         fe.itunes.item(title=ep.title, duration_s=ep.audio.duration_s, explicit=ep.explicit,
                        episode_type=ep.type, episode=ep.number, season=ep.season,
                        image=url(ep.artwork.key) if ep.artwork else artwork, block=ep.block)
-        _podcast_item(fe, ep, url, media, feed.language)
+        _podcast_item(fe, ep, url, media, feed.language, offered(feed, ep))
         if ep.chapters:
             fe.psc.chapters([(c.start_s, c.title, c.url, c.image) for c in ep.chapters])
     return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
@@ -140,7 +141,8 @@ def _podcast_channel_moves(fg, feed: FeedConfig) -> None:
         fg.podcast.previous_url(previous)
 
 
-def _podcast_item(fe, ep: EpisodeRecord, url, media, language: str) -> None:
+def _podcast_item(fe, ep: EpisodeRecord, url, media, language: str,
+                  renditions: list[Rendition]) -> None:
     """The Podcasting 2.0 tags of one item, in the order the namespace documents them."""
     if ep.season is not None:
         fe.podcast.season(ep.season)
@@ -153,9 +155,9 @@ def _podcast_item(fe, ep: EpisodeRecord, url, media, language: str) -> None:
         fe.podcast.transcript(url(t.key), t.type, language, TRANSCRIPT_REL.get(t.type))
     for bite in ep.soundbites:
         fe.podcast.soundbite(bite.start_s, bite.duration_s, bite.title)
-    if ep.renditions:  # the enclosure itself is the default rendition
+    if renditions:  # the enclosure itself is the default rendition
         fe.podcast.alternate_enclosure(media(ep.audio.key), AUDIO_TYPE, ep.audio.bytes,
                                        ep.audio.sha256, default=True, title="MP3")
-        for r in ep.renditions:
+        for r in renditions:
             fe.podcast.alternate_enclosure(media(r.key), r.type, r.bytes, r.sha256,
                                            title=r.title, bitrate=r.bitrate, codecs=r.codecs)

@@ -92,6 +92,29 @@ class AudioSettings(Strict):
     denoise: bool = Field(False, description="RNNoise noise reduction (slow: see the README)")
 
 
+# kbit/s a producer may ask of each codec: below, speech breaks up; above, no one can hear a
+# difference and the rendition stops being the small one (Opus is transparent near 128 stereo).
+RENDITION_BITRATES = {"opus": (12, 256), "aac": (32, 320)}
+
+
+class RenditionSettings(Strict):
+    """One more encoding of every episode, listed as podcast:alternateEnclosure."""
+
+    format: Literal["opus", "aac"] = Field(description="opus (Ogg Opus) or aac (AAC in M4A)")
+    bitrate: int = Field(description="kbit/s: opus 12-256, aac 32-320")
+    channels: Literal[1, 2] | None = Field(None, description="default: audio.channels")
+    title: OneLine | None = Field(None, max_length=64,
+                                  description='what apps show, e.g. "Opus 48 kbit/s (small)"')
+
+    @model_validator(mode="after")
+    def _sensible_bitrate(self) -> RenditionSettings:
+        low, high = RENDITION_BITRATES[self.format]
+        if not low <= self.bitrate <= high:
+            raise ValueError(f"bitrate {self.bitrate} kbit/s is out of range for {self.format} "
+                             f"({low}-{high})")
+        return self
+
+
 class CacheSettings(Strict):
     """Cache-Control max-age per kind of object: media never changes under its name."""
 
@@ -296,6 +319,8 @@ class FeedConfig(Strict):
                         "website), and no longer asked for by publish validate")
     ffmpeg: str | None = None
     audio: AudioSettings = AudioSettings()
+    renditions: list[RenditionSettings] = Field(
+        [], description="extra encodings of every episode, besides the MP3")
     cache: CacheSettings = CacheSettings()
     s3: S3Settings = S3Settings()
     site: SiteSettings = SiteSettings()
@@ -309,6 +334,16 @@ class FeedConfig(Strict):
         for cat in v:
             if not 1 <= len(cat) <= 2 or not all(c.strip() for c in cat):
                 raise ValueError("each category is [\"Category\"] or [\"Category\", \"Subcategory\"]")
+        return v
+
+    @field_validator("renditions")
+    @classmethod
+    def _distinct_renditions(cls, v: list[RenditionSettings]) -> list[RenditionSettings]:
+        seen = set()
+        for r in v:
+            if (r.format, r.bitrate, r.channels) in seen:
+                raise ValueError(f"{r.format} at {r.bitrate} kbit/s is listed twice")
+            seen.add((r.format, r.bitrate, r.channels))
         return v
 
     @property

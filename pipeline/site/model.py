@@ -16,6 +16,7 @@ from markupsafe import Markup
 from ..errors import PublishError
 from ..feed import notes
 from ..feed.analytics import prefixed, resolved_prefix
+from ..feed.alternates import offered
 from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
 from ..feed.transcript import Cue, TranscriptError, parse_json
 from ..manifest import EpisodeRecord, FeedRecord
@@ -133,11 +134,31 @@ class Show:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One encoding the player offers: its URL and the type a browser decides by."""
+
+    url: str
+    type: str
+
+
+def player_sources(feed: FeedConfig, record: EpisodeRecord,
+                   media_prefix: str = "") -> tuple[Source, ...]:
+    """The MP3 first, which every browser plays and every link on the page points at, then
+    the feed's renditions, for a browser that cannot; all behind the analytics prefix."""
+    url = lambda key: prefixed(media_prefix, public_url(feed.base_url, key))
+    mp3 = Source(url(record.audio.key), AUDIO_TYPE)
+    return (mp3, *(Source(url(r.key),
+                          f'{r.type}; codecs="{r.codecs}"' if r.codecs else r.type)
+                   for r in offered(feed, record)))
+
+
+@dataclass(frozen=True)
 class EpisodePage:
     record: EpisodeRecord
     key: str
     embed_key: str
     audio_url: str
+    sources: tuple[Source, ...]
     artwork_url: str | None
     notes: Markup
     persons: tuple[Person, ...]
@@ -219,7 +240,7 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
                   for b in record.soundbites)
     return EpisodePage(
         record=record, key=f"episodes/{record.slug}.html", embed_key=f"embed/{record.slug}.html",
-        audio_url=audio,
+        audio_url=audio, sources=player_sources(s.feed, record, s.media_prefix),
         artwork_url=public_url(s.feed.base_url, record.artwork.key) if record.artwork
         else s.artwork_url,
         # Sanitized again: the manifest in storage is read back, not trusted to be ours.

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".m4a": "audio/mp4",
+    ".opus": "audio/ogg",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
