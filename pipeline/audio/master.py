@@ -23,6 +23,7 @@ from . import ffmpeg
 from .codec_loss import codec_loss_lu, loudest_stretch
 from .denoise import denoised_copy
 from .gain import gain_for, predicted_lufs
+from .heap import return_large_frees
 from .leveler import LevelerSettings, Leveling, VoicingAnalyser, VoicingFeatures, gain_curve
 from .leveler import apply as apply_curve
 from .limiter import Limiter
@@ -94,6 +95,7 @@ def master_to_mp3(exe: str, src: Path, dst: Path, audio: AudioSettings,
     """
     src, dst = Path(src), Path(dst)
     check_complete(src)
+    return_large_frees()  # a long episode's per-step arrays, freed, leave the process
     tmp = dst.with_name(dst.name + ".part")
     clean = dst.with_name(dst.name + ".denoised.flac")
     progress = progress or (lambda f: None)
