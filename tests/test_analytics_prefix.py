@@ -111,7 +111,7 @@ def test_published_prefix_is_in_feed_and_site_but_not_in_storage(project):
     assert [e.get("url") for e in feed.iterfind("channel/item/enclosure")] == [
         counted + audio_key]
     page = Page.of((public / "episodes/welcome.html").read_bytes())
-    assert page.find("audio")[0].attrs["src"] == counted + audio_key
+    assert page.find("source")[0].attrs["src"] == counted + audio_key
     # The prefix exists only where URLs are rendered: not in keys, not in the manifest.
     assert "op3" not in json.dumps(stored_manifest)
     assert not any("op3" in key for key in tree(public))
