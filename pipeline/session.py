@@ -14,7 +14,6 @@ from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
-from .audio import ffmpeg
 from .env import env_float
 from .errors import PublishError
 from .faults import crashpoint
@@ -85,6 +84,8 @@ class Session:
     @property
     def exe(self) -> str:
         if self._exe is None:
+            from .audio import ffmpeg  # only commands that touch audio load numpy with it
+
             self._exe = ffmpeg.find_ffmpeg(self.feed.ffmpeg)
         return self._exe
 

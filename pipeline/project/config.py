@@ -28,7 +28,7 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""
 
     # nan and inf are no loudness, duration or time: refused like any other bad value.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=False)
 
     @field_validator("*")
     @classmethod
