@@ -27,7 +27,9 @@ def el(tag: str, text: str | None = None, attrs: dict[str, object] | None = None
 
 
 def _attrs(attrs: dict[str, object] | None) -> dict[str, str]:
-    return {k: _str(v) for k, v in attrs.items() if v is not None} if attrs else {}
+    if not attrs:
+        return {}
+    return {k: v if v.__class__ is str else _str(v) for k, v in attrs.items() if v is not None}
 
 
 def _str(v: object) -> str:
@@ -90,8 +92,11 @@ class ItemNamespace:
     def add(self, tag: str, text: str | None = None, attrs: dict[str, object] | None = None,
             parent: etree._Element | None = None) -> etree._Element:
         """The element, under `parent` (one this writer added) or else the item itself."""
-        return sub(self.element if parent is None else parent, f"{{{self.uri}}}{tag}", text,
-                   _attrs(attrs))
+        node = etree.SubElement(self.element if parent is None else parent,
+                                f"{{{self.uri}}}{tag}", _attrs(attrs))
+        if text is not None:
+            node.text = text
+        return node
 
 
 class ItemsExtension(BaseExtension):
