@@ -8,8 +8,8 @@ project with its feed TOML. Timed: `render_feed` alone (median of --repeat runs)
 `publish feed show` as a new process, the website off so the feed is what is measured: once
 after a change (the feed and manifest are written) and once with nothing changed, beside
 the process start (the interpreter and `cli`'s imports) that every run pays. The goal: the
-feed of 3,000 episodes rebuilds in under 1 s, the whole command, process start included. --profile prints cProfile's top functions of
-an in-process `publish feed`.
+feed of 3,000 episodes rebuilds in under 1 s, the whole command, process start included.
+--profile prints cProfile's top functions of an in-process `publish feed`.
 """
 
 from __future__ import annotations
