@@ -9,20 +9,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline import ping, status
-from pipeline.audio import ffmpeg
-from pipeline.audio.master import MasterReport, master_to_mp3
-from pipeline.checks import gather
+from pipeline import ping
 from pipeline.errors import PublishError
-from pipeline.project import scaffold
 from pipeline.project.catalog import NUMBER_RANGE
 from pipeline.project.config import AudioSettings
 from pipeline.project.shard import Shard
-from pipeline.publish import publish_episode, publish_episodes, rebuild_feeds
+from pipeline.rebuild import rebuild_feeds
 from pipeline.session import Session
+
+if TYPE_CHECKING:
+    from pipeline.audio.master import MasterReport
+
+# The audio stack (numpy, scipy, mutagen), the checks and the importer are imported inside
+# the commands that use them: `publish feed` of a large catalogue is mostly process start.
 
 
 class Output:
@@ -137,6 +140,9 @@ def episode_command(episodes: tuple[str, ...], all_episodes: bool, jobs: int,
                     storage: str | None, as_json: bool, no_ping: bool) -> None:
     """Publish EPISODE (a folder, a number, a slug or a range such as 3-7; several, or --all):
     master, tag, upload, then rebuild the feed once."""
+    from pipeline.checks import gather
+    from pipeline.publish import publish_episode, publish_episodes
+
     if all_episodes == bool(episodes):
         raise click.UsageError("give one or more EPISODEs, or --all")
     shard = Shard.parse(shard_text) if shard_text is not None else None
@@ -249,6 +255,8 @@ def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, s
 def validate_command(feed_name: str | None, deep: bool, storage: str | None,
                      as_json: bool) -> None:
     """Check the feed's files, the feed as rebuilt now, and the published feed and objects."""
+    from pipeline.checks import gather
+
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
     problems = gather.validate_feed(s, deep=deep)
@@ -308,6 +316,8 @@ def serve_command(feed_name: str | None, host: str, port: int, base_url: str | N
 def new_command(title: str, number: int | None, slug: str | None, audio: Path | None,
         as_json: bool) -> None:
     """Scaffold a new episode folder in episodes/."""
+    from pipeline.project import scaffold
+
     folder = scaffold.new_episode(_root(), title, number, slug, audio, _now())
     Output(as_json).result({"folder": str(folder)},
                            lambda r: click.echo(f"Created {r['folder']}: edit episode.toml "
@@ -338,6 +348,8 @@ def import_command(source: str, name: str | None, no_audio: bool, jobs: int,
 @json_option
 def status_command(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     """List episodes: draft, scheduled or published, with duration, loudness and URL."""
+    from pipeline import status
+
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
     rows = status.rows(s)
@@ -361,6 +373,9 @@ def status_command(feed_name: str | None, storage: str | None, as_json: bool) ->
 def master_command(input_path: Path, output: Path, target: float, true_peak: float,
                    bitrate: int, level: bool, denoise: bool, as_json: bool) -> None:
     """Master one recording to MP3 without publishing: loudness target, true peaks held."""
+    from pipeline.audio import ffmpeg
+    from pipeline.audio.master import master_to_mp3
+
     try:
         audio = AudioSettings(target_lufs=target, true_peak_dbtp=true_peak, bitrate=bitrate,
                               level=level, denoise=denoise)

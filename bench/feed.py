@@ -8,8 +8,8 @@ project with its feed TOML. Timed: `render_feed` alone (median of --repeat runs)
 `publish feed show` as a new process, the website off so the feed is what is measured: once
 after a change (the feed and manifest are written) and once with nothing changed, beside
 the process start (the interpreter and `cli`'s imports) that every run pays. The goal: the
-feed of 3,000 episodes rebuilds in under 1 s. --profile prints cProfile's top functions of
-an in-process `publish feed`.
+feed of 3,000 episodes rebuilds in under 1 s, the whole command, process start included.
+--profile prints cProfile's top functions of an in-process `publish feed`.
 """
 
 from __future__ import annotations
@@ -140,9 +140,13 @@ def main() -> None:
     rebuild = [(w - start[0], c - start[1]) for w, c in (changed, unchanged)]
     print("the rebuild less the process start: "
           f"{rebuild[0][0]:.2f} s wall ({rebuild[0][1]:.2f} s CPU) after a change, "
-          f"{rebuild[1][0]:.2f} s wall ({rebuild[1][1]:.2f} s CPU) with nothing changed; "
-          f"goal (under 1 s): {'met' if max(w for w, _ in rebuild) < 1 else 'missed'}")
-
+          f"{rebuild[1][0]:.2f} s wall ({rebuild[1][1]:.2f} s CPU) with nothing changed")
+    # The goal is the whole command as a producer runs it, its process start included.
+    worst_wall = max(changed[0], unchanged[0])
+    worst_cpu = max(changed[1], unchanged[1])
+    print(f"goal, the whole command under 1 s: {'met' if worst_wall < 1 else 'missed'} by the "
+          f"wall time ({worst_wall:.2f} s), {'met' if worst_cpu < 1 else 'missed'} by the CPU "
+          f"time ({worst_cpu:.2f} s)")
 
 if __name__ == "__main__":
     main()

@@ -16,10 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError as TransportError
-from urllib3.util import Retry, Timeout
-
 from . import __version__
 from .project.config import FeedConfig, PingSettings
 
@@ -76,6 +72,10 @@ def send(ping: Ping, settings: PingSettings) -> dict:
                "ok": False, "status": None, "tries": 0, "error": ping.missing}
     if ping.missing:
         return outcome
+    import urllib3  # here, not at the top: most runs ping nothing, and every command loads us
+    from urllib3.exceptions import HTTPError as TransportError
+    from urllib3.util import Retry, Timeout
+
     retries = Retry(total=settings.attempts - 1, backoff_factor=settings.backoff_s,
                     status_forcelist=RETRY_STATUSES, allowed_methods=None,
                     raise_on_status=False, respect_retry_after_header=False, redirect=3)

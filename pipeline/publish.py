@@ -30,16 +30,15 @@ from .manifest import (
     FINGERPRINTED_SETTINGS,
     AudioObject,
     EpisodeRecord,
-    FeedRecord,
     Manifest,
     PublishedChapter,
     PublishedFile,
     PublishedPerson,
     Rendition,
     episode_guid,
-    podcast_guid,
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
+from .rebuild import with_feed_records
 from .renditions import episode_renditions
 from .session import Session, Upload, addressed, no_progress
 from .storage import IntegrityError, content_type_for, sha256_file
@@ -68,30 +67,6 @@ def sha256_bytes(data: bytes) -> str:
 
 def _fingerprint(obj: object) -> str:
     return sha256_bytes(json.dumps(obj, sort_keys=True, default=str).encode())
-
-
-def with_feed_records(s: Session, manifest: Manifest) -> tuple[Manifest, list[Upload]]:
-    """Each feed's podcast:guid (computed once, then kept forever) and its artwork."""
-    uploads = []
-    for feed in s.sibling_feeds():
-        existing = manifest.feeds.get(feed.name)
-        # A show moved here keeps the podcast:guid it had; ours is computed once, then kept.
-        guid = feed.podcast_guid or (existing.podcast_guid if existing
-                                     else podcast_guid(feed.feed_url))
-        art = addressed("artwork", feed.name, feed.artwork_path(), s.media_cache())
-        uploads.append(art)
-        record = FeedRecord(podcast_guid=guid, artwork=art.stored())
-        if record != existing:
-            manifest = manifest.with_feed(feed.name, record)
-    return manifest, uploads
-
-
-def rebuild_feeds(s: Session) -> dict:
-    """`publish feed`: from the manifest and the feed configs alone, no audio needed."""
-    _, uploads = with_feed_records(s, Manifest())
-    feeds = s.commit(lambda fresh: with_feed_records(s, fresh)[0], uploads)
-    return {"feeds": feeds, "site": s.site, "uploaded_bytes": s.uploaded_bytes,
-            "dry_run": s.dry_run, "actions": s.actions}
 
 
 # --- plan ---------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
-from .audio import ffmpeg
 from .env import env_float
 from .errors import PublishError
 from .faults import crashpoint
@@ -85,6 +84,8 @@ class Session:
     @property
     def exe(self) -> str:
         if self._exe is None:
+            from .audio import ffmpeg  # only commands that touch audio load numpy with it
+
             self._exe = ffmpeg.find_ffmpeg(self.feed.ffmpeg)
         return self._exe
 
@@ -126,8 +127,10 @@ class Session:
         return True
 
     def read_manifest(self) -> Manifest:
-        return parse_manifest(self.storage.get_bytes(MANIFEST_KEY),
-                        where=self.storage.location(MANIFEST_KEY))
+        return self._parse_manifest(self.storage.get_bytes(MANIFEST_KEY))
+
+    def _parse_manifest(self, data: bytes | None) -> Manifest:
+        return parse_manifest(data, where=self.storage.location(MANIFEST_KEY))
 
     def sibling_feeds(self) -> list[FeedConfig]:
         """Every feed that lives in the same storage (and so shares the manifest)."""
@@ -161,9 +164,16 @@ class Session:
                 crashpoint(f"uploaded:{Path(up.key).suffix}")
             changed: set[str] = set()
             for _ in range(COMMIT_TRIES):
-                manifest = updated(self.read_manifest())
-                written = manifest.to_bytes()
-                self.write_small(MANIFEST_KEY, written)
+                stored = self.storage.get_bytes(MANIFEST_KEY)
+                read = self._parse_manifest(stored)
+                manifest = updated(read)
+                if manifest is read and stored is not None:
+                    # Nothing to change: the update gave back what it was given. Dumping a
+                    # large catalogue's records only to compare them is a tenth of a second.
+                    written = stored
+                else:
+                    written = manifest.to_bytes()
+                    self.write_small(MANIFEST_KEY, written)
                 crashpoint("manifest-written")
                 self.write_site(manifest)
                 feeds = [(feed, render_feed(feed, manifest, self.now)) for feed in feeds_here]
@@ -185,7 +195,7 @@ class Session:
         catalogue's takes a good part of a second)."""
         data = self.storage.get_bytes(MANIFEST_KEY)
         if data != written:
-            stored = parse_manifest(data, where=self.storage.location(MANIFEST_KEY))
+            stored = self._parse_manifest(data)
             if update(stored).to_bytes() != stored.to_bytes():
                 return False
         return all(self.storage.get_bytes(feed.feed_key) == xml for feed, xml in feeds)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 
-import markdown
 import nh3
 
 # What podcast apps render well and Apple accepts in content:encoded; nothing that runs.
@@ -24,6 +23,8 @@ def strip_control(text: str) -> str:
 
 
 def to_html(notes_md: str) -> str:
+    import markdown  # here: the config loads this module, and only publishing reads notes
+
     return clean(markdown.markdown(strip_control(notes_md), extensions=["sane_lists"]))
 
 

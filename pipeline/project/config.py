@@ -28,7 +28,10 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo must not silently fall back to a default."""
 
     # nan and inf are no loudness, duration or time: refused like any other bad value.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # defer_build: a model's validator is built when first used, so `publish feed` does not
+    # build the episode models at every start.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              defer_build=True)
 
     @field_validator("*")
     @classmethod

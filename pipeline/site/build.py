@@ -13,7 +13,7 @@ from ..feed.render import visible_episodes
 from ..manifest import Manifest
 from ..project.config import FeedConfig
 from ..storage import Storage
-from . import model, theme
+from . import model
 from .render import NO_SITE, Site, render_site
 
 PROJECT_THEME = "site"  # the project folder whose templates/ and assets/ override the package's
@@ -26,6 +26,8 @@ def build_site(storage: Storage, feeds: list[FeedConfig], manifest: Manifest, no
     feed = model.site_feed(feeds)
     if not feed.site.enabled:
         return NO_SITE
+    from . import theme  # Jinja2, which a site that is off does not need to load
+
     keys = [model.transcript_key(ep) for ep in visible_episodes(manifest, now, feed)]
     transcripts = {k: data for k in keys if k and (data := storage.get_bytes(k)) is not None}
     return render_site(feeds, manifest, now, theme.load(project / PROJECT_THEME),

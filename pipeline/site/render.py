@@ -12,15 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from ..errors import PublishError
 from ..feed.render import visible_episodes
 from ..manifest import Manifest
 from ..project.config import FeedConfig
 from . import model
-from .theme import Theme
+
+if TYPE_CHECKING:
+    from .theme import Theme
 
 NOT_FOUND_KEY = "404.html"
 
@@ -95,6 +96,8 @@ class _Pages:
         # Links between pages are relative, so the site works wherever it is served (a CDN,
         # `publish serve`); 404.html is served at any path, so its links are absolute.
         root = self.show.url + "/" if key == NOT_FOUND_KEY else "../" * key.count("/")
+        import jinja2  # loaded with the theme; not at the top, so a site that is off costs none
+
         try:
             text = self.theme.env.get_template(template).render(
                 show=self.show, root=root, canonical=self.show.page_url(key),

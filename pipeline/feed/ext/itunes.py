@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import NamespaceEntryExtension, NamespaceExtension, el
+from . import ItemNamespace, NamespaceExtension, el
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 
@@ -30,8 +30,8 @@ class ItunesFeed(NamespaceExtension):
             self.add("block", "yes")
 
 
-class ItunesEntry(NamespaceEntryExtension):
-    prefix, uri = "itunes", ITUNES_NS
+class ItunesItem(ItemNamespace):
+    uri = ITUNES_NS
 
     def item(self, *, title: str, duration_s: float, explicit: bool, episode_type: str,
              episode: int | None, season: int | None, image: str | None,

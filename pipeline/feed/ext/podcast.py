@@ -1,10 +1,10 @@
-"""The Podcasting 2.0 namespace (podcastindex.org/namespace/1.0) as a feedgen extension."""
+"""The Podcasting 2.0 namespace (podcastindex.org/namespace/1.0) on the channel and items."""
 
 from __future__ import annotations
 
 import base64
 
-from . import NamespaceEntryExtension, NamespaceExtension, el
+from . import ItemNamespace, NamespaceExtension, el
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 
@@ -57,8 +57,8 @@ class PodcastFeed(_Persons, NamespaceExtension):
                                     "type": mime, "season": season})
 
 
-class PodcastEntry(_Persons, NamespaceEntryExtension):
-    prefix, uri = "podcast", PODCAST_NS
+class PodcastItem(_Persons, ItemNamespace):
+    uri = PODCAST_NS
 
     def season(self, number: int) -> None:
         self.add("season", str(number))
@@ -81,9 +81,9 @@ class PodcastEntry(_Persons, NamespaceEntryExtension):
                             bitrate: int | None = None, codecs: str | None = None) -> None:
         """One rendition; the integrity hash lets apps check what they downloaded."""
         sri = "sha256-" + base64.b64encode(bytes.fromhex(sha256)).decode()
-        self.add("alternateEnclosure",
-                 attrs={"type": mime, "length": length, "bitrate": bitrate,
-                        "default": "true" if default else None, "title": title,
-                        "codecs": codecs},
-                 children=(el("source", attrs={"uri": url}),
-                           el("integrity", attrs={"type": "sri", "value": sri})))
+        node = self.add("alternateEnclosure",
+                        attrs={"type": mime, "length": length, "bitrate": bitrate,
+                               "default": "true" if default else None, "title": title,
+                               "codecs": codecs})
+        self.add("source", attrs={"uri": url}, parent=node)
+        self.add("integrity", attrs={"type": "sri", "value": sri}, parent=node)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..timecode import format_ms, to_ms
-from . import NamespaceEntryExtension, NamespaceExtension, el
+from . import ItemNamespace, NamespaceExtension
 
 PSC_NS = "http://podlove.org/simple-chapters"
 PSC_VERSION = "1.2"
@@ -15,13 +15,12 @@ class PscFeed(NamespaceExtension):
     prefix, uri = "psc", PSC_NS
 
 
-class PscEntry(NamespaceEntryExtension):
-    prefix, uri = "psc", PSC_NS
+class PscItem(ItemNamespace):
+    uri = PSC_NS
 
     def chapters(self, marks: list[tuple[float, str, str | None, str | None]]) -> None:
         """(start_s, title, href, image) per chapter, in order."""
-        self.add("chapters", attrs={"version": PSC_VERSION},
-                 children=tuple(el("chapter", attrs={"start": format_ms(to_ms(start)),
-                                                     "title": title, "href": href,
-                                                     "image": image})
-                                for start, title, href, image in marks))
+        node = self.add("chapters", attrs={"version": PSC_VERSION})
+        for start, title, href, image in marks:
+            self.add("chapter", attrs={"start": format_ms(to_ms(start)), "title": title,
+                                       "href": href, "image": image}, parent=node)
