@@ -92,11 +92,8 @@ class ItemNamespace:
     def add(self, tag: str, text: str | None = None, attrs: dict[str, object] | None = None,
             parent: etree._Element | None = None) -> etree._Element:
         """The element, under `parent` (one this writer added) or else the item itself."""
-        node = etree.SubElement(self.element if parent is None else parent,
-                                f"{{{self.uri}}}{tag}", _attrs(attrs))
-        if text is not None:
-            node.text = text
-        return node
+        return sub(self.element if parent is None else parent, f"{{{self.uri}}}{tag}", text,
+                   _attrs(attrs))
 
 
 class ItemsExtension(BaseExtension):
