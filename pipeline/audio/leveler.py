@@ -290,7 +290,7 @@ def apply(frames: np.ndarray, start_frame: int, curve: np.ndarray,
 
 
 def _lufs(mean_square: np.ndarray | float) -> np.ndarray:
-    return -0.691 + 10 * np.log10(np.maximum(mean_square, _TINY))
+    return _level(np.array(mean_square, dtype=np.float64))
 
 
 def _box(x: np.ndarray, width: int) -> np.ndarray:
