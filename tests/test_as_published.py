@@ -20,13 +20,18 @@ def test_master_false_refuses_a_recording_that_is_not_an_mp3_in_one_line(project
          "is, and recording.opus is not an MP3: set master = true to encode it")]
 
 
-def test_master_false_keeps_the_audio_and_records_its_measured_loudness(project, episode_toml):
-    (episode_toml.parent / "old.mp3").write_bytes(mp3(5))
+def _as_published(episode_toml, seconds: int) -> None:
+    """The demo episode as an MP3 of `seconds` published as it is (`master = false`), without
+    the chapters, transcript and soundbites timed for the minute-long demo recording."""
+    (episode_toml.parent / "old.mp3").write_bytes(mp3(seconds))
     set_key(episode_toml, "audio", '"old.mp3"')
     set_key(episode_toml, "master", "false")
-    # Chapters, transcript and soundbites are timed for the minute-long demo recording.
     text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
     episode_toml.write_text(text[:text.index("[[chapters]]")])
+
+
+def test_master_false_keeps_the_audio_and_records_its_measured_loudness(project, episode_toml):
+    _as_published(episode_toml, 5)
     r = run_json(project, "episode", "1")
     assert abs(r["audio"]["duration_s"] - 5) < 0.1
     manifest = json.loads((project / "public" / "manifest.json").read_text())
@@ -52,11 +57,7 @@ def test_feed_podcast_guid_key_wins_over_the_computed_one(project):
 
 
 def test_master_false_is_reported_as_copied_never_as_encoded_by_an_engine(project, episode_toml):
-    (episode_toml.parent / "old.mp3").write_bytes(mp3(3))
-    set_key(episode_toml, "audio", '"old.mp3"')
-    set_key(episode_toml, "master", "false")
-    text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
-    episode_toml.write_text(text[:text.index("[[chapters]]")])
+    _as_published(episode_toml, 3)
     dry = run_json(project, "episode", "1", "--dry-run")
     assert (dry["encoded"], dry["copied"]) == (False, True)
     r = run_json(project, "episode", "1")
