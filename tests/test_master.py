@@ -56,7 +56,7 @@ def test_mastered_mp3_meets_target_by_an_independent_meter(tmp_path, kind):
     audio = AudioSettings()
     report = master_to_mp3(EXE, src, dst, audio)
     after = ebur128(dst)
-    assert after["I"] == pytest.approx(audio.target_lufs, abs=0.5)
+    assert after["I"] == pytest.approx(audio.target_lufs, abs=0.2)
     assert after["TP"] <= audio.true_peak_dbtp + 0.05  # ebur128 prints 0.1 dB steps
     if report.limited_s == 0:
         assert after["LRA"] == pytest.approx(ebur128(src)["LRA"], abs=1.0)
@@ -141,8 +141,8 @@ def test_master_command_json_contract(tmp_path):
     for key in ("input_lufs", "output_lufs", "input_lra", "output_lra", "true_peak_dbtp",
                 "gain_db", "limited_s", "duration_s"):
         assert isinstance(data[key], float | int), key
-    assert data["output_lufs"] == pytest.approx(-19, abs=0.5)
-    assert ebur128(dst)["I"] == pytest.approx(-19, abs=0.5)
+    assert data["output_lufs"] == pytest.approx(-19, abs=0.2)
+    assert ebur128(dst)["I"] == pytest.approx(-19, abs=0.2)
 
 
 def test_master_command_error_is_one_line_and_no_json(tmp_path):
