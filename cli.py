@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline import ping
 from pipeline.errors import PublishError
 from pipeline.project.catalog import NUMBER_RANGE
 from pipeline.project.config import AudioSettings
 from pipeline.project.shard import Shard
-from pipeline.rebuild import rebuild_feeds
+from pipeline.publishing import ping
+from pipeline.publishing.feeds import rebuild_feeds
 from pipeline.session import Session
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from helpers import run, run_json, set_key, tree
 from PIL import Image
 
 from pipeline.checks import rules
-from pipeline.feed.transcript import Cue
 from pipeline.project.config import load_episode, load_feed
+from pipeline.texts.transcript import Cue
 
 PUBLIC_FEED = "public/women-in-surgery.xml"
 ITEM = {"guid-1": "episodes/001/episode.toml", "guid-2": "episodes/002/episode.toml"}
@@ -87,7 +87,7 @@ def test_long_notes_are_shortened_with_a_warning(project):
 
 
 def test_description_is_cut_at_a_word_to_4000_bytes():
-    from pipeline.feed.notes import to_description
+    from pipeline.texts.notes import to_description
 
     short = to_description("<p>Short notes.</p>")
     assert short == "Short notes."

@@ -19,9 +19,9 @@ from pydantic import (
 )
 
 from ..errors import ConfigError
-from ..feed import chapters, transcript
-from ..feed.notes import XML_UNSAFE
-from ..feed.timecode import parse_timestamp
+from ..texts import chapters, transcript
+from ..texts.notes import XML_UNSAFE
+from ..texts.timecode import parse_timestamp
 
 
 class Strict(BaseModel):
