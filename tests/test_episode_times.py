@@ -19,6 +19,8 @@ from pipeline.audio import ffmpeg
 from pipeline.texts.transcript import parse_json, parse_srt, parse_vtt
 from tests.signals import sine, speech_like, write_wav
 
+pytestmark = pytest.mark.e2e  # a module fixture publishes a timed episode once
+
 RATE = 44100
 EXE = ffmpeg.find_ffmpeg()
 NS = {"podcast": "https://podcastindex.org/namespace/1.0",

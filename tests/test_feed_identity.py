@@ -174,11 +174,13 @@ def _guid(show: Path) -> str:
     return json.loads((show / "public/manifest.json").read_text())["episodes"]["welcome"]["guid"]
 
 
+@pytest.mark.e2e
 def test_validate_passes_on_the_published_demo(show):
     assert run_json(show, "validate") == {"feed": "women-in-surgery", "errors": [],
                                           "warnings": []}
 
 
+@pytest.mark.e2e
 def test_validate_fails_when_a_published_record_is_dropped(show):
     guid = _guid(show)
     _edit_manifest(show, lambda m: m["episodes"].clear())
@@ -192,6 +194,7 @@ def test_validate_fails_when_a_published_record_is_dropped(show):
     assert run_json(show, "validate")["errors"] == []
 
 
+@pytest.mark.e2e
 def test_validate_fails_when_a_guid_changes(show):
     guid = _guid(show)
     _edit_manifest(show, lambda m: m["episodes"]["welcome"].update(guid="another-guid"))
@@ -202,6 +205,7 @@ def test_validate_fails_when_a_guid_changes(show):
     assert f"was GUID {guid} in this feed and is now another-guid" in err["message"]
 
 
+@pytest.mark.e2e
 def test_validate_warns_when_base_url_moves(show):
     set_key(show / "feeds/women-in-surgery.toml", "base_url", '"https://cdn.example.net/wis"')
     r = run_json(show, "validate")
@@ -212,6 +216,7 @@ def test_validate_warns_when_base_url_moves(show):
     assert "(base_url changed" in warn["message"]
 
 
+@pytest.mark.e2e
 def test_removed_guid_leaves_feed_and_site(show):
     guid = _guid(show)
     set_key(show / "feeds/women-in-surgery.toml", "removed_guids", f'["{guid}"]')
