@@ -91,10 +91,28 @@ def test_an_import_up_the_rooms_or_at_a_command_is_caught():
     assert upward("from ..texts import notes\n", "pipeline.feed.render") == []
 
 
-def test_the_readme_lists_the_rooms_in_the_checked_order():
+def _readme_rows() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Development"):]
-    table = section[section.index("| where |"):].split("\n\n")[0]
-    listed = [m.group(1) for row in table.splitlines()
+    return section[section.index("| where |"):].split("\n\n")[0].splitlines()
+
+
+def test_the_readme_lists_the_rooms_in_the_checked_order():
+    listed = [m.group(1) for row in _readme_rows()
               for m in re.finditer(r"`pipeline/(\w+)(?:\.py|/)`", row.split(" | ")[0])]
     assert listed == ROOMS
+
+
+def test_the_readme_names_every_module_in_its_room():
+    """A newcomer finds each file in the table: a room's row names its modules (or their
+    folder, like `ext/`)."""
+    rows = {m.group(1): row for row in _readme_rows()
+            for m in re.finditer(r"`pipeline/(\w+)/`", row.split(" | ")[0])}
+    missing = []
+    for path in _modules():
+        inner = path.relative_to(PACKAGE).parts[1:]
+        if inner and inner[-1] != "__init__.py":
+            named = f"`{inner[0]}`" if len(inner) == 1 else f"`{inner[0]}/`"
+            if named not in rows[path.relative_to(PACKAGE).parts[0]]:
+                missing.append(str(path.relative_to(REPO)))
+    assert missing == []
