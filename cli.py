@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline import ping
 from pipeline.errors import PublishError
 from pipeline.project.catalog import NUMBER_RANGE
 from pipeline.project.config import AudioSettings
 from pipeline.project.shard import Shard
-from pipeline.rebuild import rebuild_feeds
+from pipeline.publishing import ping
+from pipeline.publishing.feeds import rebuild_feeds
 from pipeline.session import Session
 
 if TYPE_CHECKING:
@@ -65,8 +65,13 @@ def _now(as_of: datetime | None = None) -> datetime:
 
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON object on stdout and nothing else there.")
-storage_option = click.option("--storage", metavar="URI",
-                              help="Override the feed's storage: a folder or s3://bucket/prefix.")
+
+
+def storage_option(kinds: str = "a folder or s3://bucket/prefix"):
+    """--storage, with the kinds of storage the command takes in its help."""
+    return click.option("--storage", metavar="URI", help=f"Override the feed's storage: {kinds}.")
+
+
 dry_run_option = click.option("--dry-run", is_flag=True,
                               help="Show what would happen; change nothing.")
 
@@ -77,7 +82,7 @@ no_ping_option = click.option("--no-ping", is_flag=True,
 
 def publishing_options(fn):
     """--dry-run, --storage, --json and --no-ping, shared by every command that publishes."""
-    return dry_run_option(storage_option(json_option(no_ping_option(fn))))
+    return dry_run_option(storage_option()(json_option(no_ping_option(fn))))
 
 
 def with_pings(s: Session, result: dict, no_ping: bool) -> dict:
@@ -250,7 +255,7 @@ def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, s
 @click.argument("feed_name", metavar="[FEED]", required=False)
 @click.option("--deep", is_flag=True,
               help="Also download every published MP3 and measure its duration.")
-@storage_option
+@storage_option()
 @json_option
 def validate_command(feed_name: str | None, deep: bool, storage: str | None,
                      as_json: bool) -> None:
@@ -286,7 +291,7 @@ def _show_problems(r: dict) -> None:
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--base-url", metavar="URL",
               help="The URL apps reach this server at (default: http://HOST:PORT).")
-@storage_option
+@storage_option("a folder (serve does not serve S3)")
 def serve_command(feed_name: str | None, host: str, port: int, base_url: str | None,
           storage: str | None) -> None:
     """Serve the local storage folder, with preview feeds that point at this server."""
@@ -344,7 +349,7 @@ def import_command(source: str, name: str | None, no_audio: bool, jobs: int,
 
 @cli.command("status")
 @click.option("--feed", "feed_name", metavar="NAME", help="The feed whose storage to read.")
-@storage_option
+@storage_option()
 @json_option
 def status_command(feed_name: str | None, storage: str | None, as_json: bool) -> None:
     """List episodes: draft, scheduled or published, with duration, loudness and URL."""

@@ -10,9 +10,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the working tree, not an installed copy
 
-from pipeline import manifest as mf  # noqa: E402
-from pipeline.feed import notes, transcript  # noqa: E402
+from pipeline.manifest import (  # noqa: E402
+    AudioObject,
+    EpisodeRecord,
+    FeedRecord,
+    Manifest,
+    PublishedChapter,
+    PublishedFile,
+    PublishedPerson,
+    PublishedSoundbite,
+    StoredObject,
+)
 from pipeline.project.config import FeedConfig  # noqa: E402
+from pipeline.texts import notes, transcript  # noqa: E402
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 SHA = "ab" * 32
@@ -29,7 +39,7 @@ and [the society](https://example.org/s). Episode {n} of the series.
 """
 
 
-def catalogue(episodes: int, cues: int) -> tuple[FeedConfig, mf.Manifest, dict[str, bytes]]:
+def catalogue(episodes: int, cues: int) -> tuple[FeedConfig, Manifest, dict[str, bytes]]:
     feed = FeedConfig.model_validate({
         "title": "Women in Surgery Podcast", "description": "Conversations with surgeons.",
         "author": "Connecticut Children's", "language": "en-us",
@@ -51,22 +61,22 @@ def catalogue(episodes: int, cues: int) -> tuple[FeedConfig, mf.Manifest, dict[s
                            "Host" if i // 6 % 2 else "Guest")  # turns of about 27 s
             for i in range(cues)]).encode()
         published = NOW - timedelta(days=7 * (episodes - n) + 1)
-        records[slug] = mf.EpisodeRecord(
+        records[slug] = EpisodeRecord(
             slug=slug, guid=f"guid-{n}", title=f"Episode {n}: training in surgery", number=n,
             season=1 + n // 50, published=published, updated=published, explicit=False,
             type="full", description=notes.to_description(html), notes_html=html,
-            audio=mf.AudioObject(key=f"episodes/{slug}/{slug}-0123456789ab.mp3",
+            audio=AudioObject(key=f"episodes/{slug}/{slug}-0123456789ab.mp3",
                                  bytes=30_000_000, sha256=SHA, duration_s=cues * 4.5,
                                  audio_fingerprint="a", tags_fingerprint="t"),
-            chapters=[mf.PublishedChapter(start_s=c * 200.0, title=f"Part {c + 1}")
+            chapters=[PublishedChapter(start_s=c * 200.0, title=f"Part {c + 1}")
                       for c in range(8)],
-            persons=[mf.PublishedPerson(name=f"Guest {n}", role="guest")],
-            transcripts=[mf.PublishedFile(key=key, bytes=len(transcripts[key]), sha256=SHA,
+            persons=[PublishedPerson(name=f"Guest {n}", role="guest")],
+            transcripts=[PublishedFile(key=key, bytes=len(transcripts[key]), sha256=SHA,
                                           type="application/json")],
-            soundbites=[mf.PublishedSoundbite(start_s=60, duration_s=20, title="Best bit")])
-    manifest = mf.Manifest(
-        feeds={"show": mf.FeedRecord(podcast_guid="9b024349-ccf0-5f69-a609-6b82873eab3c",
-                                     artwork=mf.StoredObject(key="artwork/a.jpg", bytes=1,
+            soundbites=[PublishedSoundbite(start_s=60, duration_s=20, title="Best bit")])
+    manifest = Manifest(
+        feeds={"show": FeedRecord(podcast_guid="9b024349-ccf0-5f69-a609-6b82873eab3c",
+                                     artwork=StoredObject(key="artwork/a.jpg", bytes=1,
                                                              sha256=SHA))},
         episodes=records)
     return feed, manifest, transcripts

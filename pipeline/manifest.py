@@ -9,7 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import PublishError
-from .gcpause import collector_paused
+from .runtime.gcpause import collector_paused
 
 MANIFEST_KEY = "manifest.json"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")

@@ -1,4 +1,4 @@
-"""The publishing steps of `publish episode` and `publish feed`: plan -> audio -> record.
+"""The publishing steps of `publish episode`: plan -> audio -> record, for one or many episodes.
 
 Everything is prepared locally first (config, audio, tags, side files); only then does the
 session write storage, in its one order (see session.py), so a re-run finishes the job.
@@ -23,7 +23,6 @@ from .checks.gather import refuse_on_errors
 from .checks.rules import check_times
 from .errors import ConfigError, PublishError
 from .faults import crashpoint
-from .feed import chapters, notes, transcript
 from .feed.timing import EpisodeTimes
 from .manifest import (
     FINGERPRINTED_ENGINES,
@@ -38,10 +37,10 @@ from .manifest import (
     episode_guid,
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
-from .rebuild import with_feed_records
-from .renditions import episode_renditions
-from .session import Session, Upload, addressed, no_progress
+from .publishing.renditions import episode_renditions
+from .session import Session, Upload, addressed, no_progress, with_feed_records
 from .storage import IntegrityError, content_type_for, sha256_file
+from .texts import chapters, notes, transcript
 
 PERMILLE = 1000
 

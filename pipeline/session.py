@@ -14,14 +14,21 @@ from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 
-from .env import env_float
 from .errors import PublishError
 from .faults import crashpoint
 from .feed.history import with_listed
 from .feed.render import render_feed
-from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
+from .manifest import (
+    MANIFEST_KEY,
+    FeedRecord,
+    Manifest,
+    StoredObject,
+    parse_manifest,
+    podcast_guid,
+)
 from .project.catalog import Catalog
 from .project.config import FeedConfig
+from .runtime.env import env_float
 from .site.build import build_site
 from .site.model import INDEX_KEY
 from .storage import Storage, content_type_for, open_storage, sha256_file
@@ -221,3 +228,19 @@ def addressed(folder: str, stem: str, path: Path, cache_control: str,
     sha = sha256_file(path)
     return Upload(f"{folder}/{stem}-{sha[:12]}{suffix or path.suffix.lower()}", path, sha,
                   cache_control)
+
+
+def with_feed_records(s: Session, manifest: Manifest) -> tuple[Manifest, list[Upload]]:
+    """Each feed's podcast:guid (computed once, then kept forever) and its artwork."""
+    uploads = []
+    for feed in s.sibling_feeds():
+        existing = manifest.feeds.get(feed.name)
+        # A show moved here keeps the podcast:guid it had; ours is computed once, then kept.
+        guid = feed.podcast_guid or (existing.podcast_guid if existing
+                                     else podcast_guid(feed.feed_url))
+        art = addressed("artwork", feed.name, feed.artwork_path(), s.media_cache())
+        uploads.append(art)
+        record = FeedRecord(podcast_guid=guid, artwork=art.stored())
+        if record != existing:
+            manifest = manifest.with_feed(feed.name, record)
+    return manifest, uploads

@@ -3,6 +3,7 @@ and an AWS environment aimed at it."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,17 +11,50 @@ from pathlib import Path
 import boto3
 import pytest
 from helpers import copy_project
+from markers import needed_marker
 from s3server import FOREIGN_AWS_VARS, MotoServer, RcloneServer, isolated_aws_env
 
 
+# Fixtures that start the publish command or an S3 server, and the marker each implies.
+_FIXTURE_MARKERS = {"project": "e2e", "s3_server": "s3", "rclone_server": "s3"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Markers from what a test uses, so `-m "not s3"` or `-m "not e2e"` need no bookkeeping."""
+    """Markers from what a test uses, so `-m "not s3"` or `-m "not e2e"` need no bookkeeping;
+    modules whose own fixtures start them say so with `pytestmark`."""
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        if "project" in names:
-            item.add_marker(pytest.mark.e2e)
-        if "s3_server" in names:
-            item.add_marker(pytest.mark.s3)
+        for name in getattr(item, "fixturenames", ()):
+            if name in _FIXTURE_MARKERS:
+                item.add_marker(_FIXTURE_MARKERS[name])
+
+
+class UnmarkedChild(RuntimeError):
+    """A test started the publish command or an S3 server without saying so in a marker."""
+
+
+_running: list[pytest.Item] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    _running.append(item)
+    yield
+    _running.pop()
+
+
+def _check_child(event: str, args: tuple) -> None:
+    """Fail the test whose marker would let a fast subset start a slow child."""
+    if event != "subprocess.Popen" or not _running:
+        return
+    marker = needed_marker(args[1])
+    item = _running[-1]
+    if marker and item.get_closest_marker(marker) is None:
+        raise UnmarkedChild(f"{item.nodeid} starts {' '.join(map(str, args[1]))[:80]}... "
+                            f"without the {marker!r} marker: add `pytestmark = "
+                            f"pytest.mark.{marker}` to its module")
+
+
+sys.addaudithook(_check_child)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from pathlib import Path
 import test_feed_render
 from test_feed_render import NOW, feed_config, stored
 
-from pipeline import manifest as mf
-from pipeline.feed import notes, transcript
+from pipeline.manifest import EpisodeRecord, FeedRecord, Manifest, StoredObject, podcast_guid
 from pipeline.project.config import FeedConfig
 from pipeline.site import theme
 from pipeline.site.render import Site, render_site
+from pipeline.texts import notes, transcript
 
 DEFAULT_THEME = theme.load()  # loaded once: Jinja compiles each template once per theme
 
@@ -25,17 +25,17 @@ def transcript_file(slug: str) -> dict:
 
 
 def episode(slug: str, number: int, published: datetime, notes_md: str = "",
-            **fields) -> mf.EpisodeRecord:
+            **fields) -> EpisodeRecord:
     """The feed tests' episode, with notes made from Markdown as publishing makes them."""
     html = notes.to_html(notes_md or f"About *{slug}*.")
     return test_feed_render.episode(slug, number, published, notes_html=html,
                                     description=notes.to_description(html), **fields)
 
 
-def manifest(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig]) -> mf.Manifest:
-    return mf.Manifest(
-        feeds={f.name: mf.FeedRecord(podcast_guid=mf.podcast_guid(f.feed_url),
-                                     artwork=mf.StoredObject(**stored("artwork/a.jpg")))
+def manifest(*episodes: EpisodeRecord, feeds: list[FeedConfig]) -> Manifest:
+    return Manifest(
+        feeds={f.name: FeedRecord(podcast_guid=podcast_guid(f.feed_url),
+                                     artwork=StoredObject(**stored("artwork/a.jpg")))
                for f in feeds},
         episodes={e.slug: e for e in episodes})
 
@@ -45,7 +45,7 @@ def cues_json(*cues: tuple[float, float, str, str | None]) -> bytes:
                                for a, b, text, who in cues]).encode()
 
 
-def site(*episodes: mf.EpisodeRecord, feeds: list[FeedConfig] | None = None,
+def site(*episodes: EpisodeRecord, feeds: list[FeedConfig] | None = None,
          now: datetime = NOW, transcripts: dict[str, bytes] | None = None,
          project_site: Path | None = None, **site_keys) -> Site:
     """The site of these episodes; `site_keys` are the primary feed's [site] table."""

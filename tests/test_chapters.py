@@ -10,8 +10,8 @@ import pytest
 from helpers import run, run_json, set_key
 from mutagen.id3 import ID3
 
-from pipeline.feed import chapters as ch
 from pipeline.project.config import load_episode
+from pipeline.texts import chapters
 
 DEMO = [(0.0, "Welcome"), (15.5, "Mentorship in residency"),
         (26.5, "Advice for medical students"), (53.5, "Goodbye")]
@@ -21,7 +21,7 @@ PODCAST = "{https://podcastindex.org/namespace/1.0}"
 
 def test_text_chapters_parse():
     text = "# chapters\n00:00 Intro\n\n01:15.25 The talk <https://example.com/talk>\n"
-    assert ch.parse_text(text) == [{"start": "00:00", "title": "Intro"},
+    assert chapters.parse_text(text) == [{"start": "00:00", "title": "Intro"},
                                    {"start": "01:15.25", "title": "The talk",
                                     "url": "https://example.com/talk"}]
 
@@ -31,7 +31,7 @@ def test_json_chapters_parse_and_skip_non_toc_marks():
         {"startTime": 0, "title": "Intro", "img": "https://example.com/i.jpg"},
         {"startTime": 30, "title": "Ad", "toc": False},
         {"startTime": 60.5, "title": "Talk", "url": "https://example.com/t"}]}
-    assert ch.parse_json(json.dumps(doc)) == [
+    assert chapters.parse_json(json.dumps(doc)) == [
         {"start": 0.0, "title": "Intro", "image": "https://example.com/i.jpg"},
         {"start": 60.5, "title": "Talk", "url": "https://example.com/t"}]
 
@@ -43,7 +43,7 @@ def test_json_chapters_parse_and_skip_non_toc_marks():
 ])
 def test_bad_chapter_starts(starts, duration, message):
     with pytest.raises(ValueError, match=message):
-        ch.check_starts(starts, duration)
+        chapters.check_starts(starts, duration)
 
 
 @pytest.mark.parametrize("name, content", [

@@ -44,6 +44,7 @@ def test_room_noise_alone_is_brought_down():
     assert after < before - 10
 
 
+@pytest.mark.e2e
 def test_master_with_denoise_lands_on_target(tmp_path):
     rec = conversation(40, seed=4, noise_dbfs=-45.0)
     src = write_wav(tmp_path / "noisy.wav", rec.audio, rec.rate)

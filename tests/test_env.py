@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from helpers import run
 
-from pipeline.env import env_float
 from pipeline.errors import PublishError
+from pipeline.runtime.env import env_float
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -16,8 +16,10 @@ from mutagen.id3 import ID3
 from scipy.signal import correlate
 
 from pipeline.audio import ffmpeg
-from pipeline.feed.transcript import parse_json, parse_srt, parse_vtt
+from pipeline.texts.transcript import parse_json, parse_srt, parse_vtt
 from tests.signals import sine, speech_like, write_wav
+
+pytestmark = pytest.mark.e2e  # a module fixture publishes a timed episode once
 
 RATE = 44100
 EXE = ffmpeg.find_ffmpeg()

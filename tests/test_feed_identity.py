@@ -16,19 +16,19 @@ import pytest
 from helpers import copy_project, run, run_json, set_key
 from test_feed_render import BASE, NOW, episode, feed_config, render, stored
 
-from pipeline import manifest as mf
 from pipeline.checks.identity import check_identity
 from pipeline.feed.history import with_listed
+from pipeline.manifest import EpisodeRecord, Manifest, parse_manifest
 
 DAY = timedelta(days=1)
 WHERE = "file:///store/manifest.json"
 
 
-def catalogue(*episodes: mf.EpisodeRecord) -> mf.Manifest:
-    return mf.Manifest(episodes={e.slug: e for e in episodes})
+def catalogue(*episodes: EpisodeRecord) -> Manifest:
+    return Manifest(episodes={e.slug: e for e in episodes})
 
 
-def problems(feed, before: mf.Manifest, after: mf.Manifest, now=NOW,
+def problems(feed, before: Manifest, after: Manifest, now=NOW,
              published_by=None) -> list[str]:
     """What validate says about `after` once `before` was published by `published_by`
     (default: the same feed config)."""
@@ -70,7 +70,7 @@ def test_history_skips_what_the_feed_does_not_list():
 def test_a_manifest_from_before_the_history_loads_and_starts_one():
     old = json.loads(catalogue(A).to_bytes())
     del old["history"]
-    loaded = mf.parse_manifest(json.dumps(old).encode(), WHERE)
+    loaded = parse_manifest(json.dumps(old).encode(), WHERE)
     assert loaded.history == {}
     assert check_identity(feed_config(), loaded, NOW, WHERE, {}) == []
     assert list(with_listed(loaded, [feed_config()], NOW).history["show"]) == ["guid-a"]
@@ -174,11 +174,13 @@ def _guid(show: Path) -> str:
     return json.loads((show / "public/manifest.json").read_text())["episodes"]["welcome"]["guid"]
 
 
+@pytest.mark.e2e
 def test_validate_passes_on_the_published_demo(show):
     assert run_json(show, "validate") == {"feed": "women-in-surgery", "errors": [],
                                           "warnings": []}
 
 
+@pytest.mark.e2e
 def test_validate_fails_when_a_published_record_is_dropped(show):
     guid = _guid(show)
     _edit_manifest(show, lambda m: m["episodes"].clear())
@@ -192,6 +194,7 @@ def test_validate_fails_when_a_published_record_is_dropped(show):
     assert run_json(show, "validate")["errors"] == []
 
 
+@pytest.mark.e2e
 def test_validate_fails_when_a_guid_changes(show):
     guid = _guid(show)
     _edit_manifest(show, lambda m: m["episodes"]["welcome"].update(guid="another-guid"))
@@ -202,6 +205,7 @@ def test_validate_fails_when_a_guid_changes(show):
     assert f"was GUID {guid} in this feed and is now another-guid" in err["message"]
 
 
+@pytest.mark.e2e
 def test_validate_warns_when_base_url_moves(show):
     set_key(show / "feeds/women-in-surgery.toml", "base_url", '"https://cdn.example.net/wis"')
     r = run_json(show, "validate")
@@ -212,6 +216,7 @@ def test_validate_warns_when_base_url_moves(show):
     assert "(base_url changed" in warn["message"]
 
 
+@pytest.mark.e2e
 def test_removed_guid_leaves_feed_and_site(show):
     guid = _guid(show)
     set_key(show / "feeds/women-in-surgery.toml", "removed_guids", f'["{guid}"]')

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from pipeline import manifest
 from pipeline.errors import PublishError
-from pipeline.feed import notes
 from pipeline.feed.render import render_feed
 from pipeline.project.config import SLUG, EpisodeConfig, FeedConfig, Person, slug_of
 from pipeline.storage import key_parts
+from pipeline.texts import notes
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

@@ -77,6 +77,7 @@ def test_retries_spent_is_one_error_naming_the_url(server, tmp_path):
         _get(server, tmp_path / "a.mp3")
 
 
+@pytest.mark.e2e
 def test_missing_enclosure_is_reported_and_the_rest_imported(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "libsyn.xml")
@@ -86,6 +87,7 @@ def test_missing_enclosure_is_reported_and_the_rest_imported(tmp_path):
     assert not (tmp_path / ".import").exists() or not any((tmp_path / ".import").rglob("*.toml"))
 
 
+@pytest.mark.e2e
 def test_interrupted_import_resumes_without_downloading_finished_files_again(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "full.xml")
@@ -104,6 +106,7 @@ def test_interrupted_import_resumes_without_downloading_finished_files_again(tmp
     assert not (tmp_path / ".import").exists()
 
 
+@pytest.mark.e2e
 def test_no_audio_writes_folders_and_a_later_run_adds_the_audio_keeping_feed_edits(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "anchor.xml")
@@ -119,6 +122,7 @@ def test_no_audio_writes_folders_and_a_later_run_adds_the_audio_keeping_feed_edi
     assert "cdn.garden.example" in feed.read_text()  # the producer's edit survives a re-run
 
 
+@pytest.mark.e2e
 def test_bad_source_is_one_line_and_no_traceback(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("<html><p>Moved</html>")
@@ -128,6 +132,7 @@ def test_bad_source_is_one_line_and_no_traceback(tmp_path):
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.e2e
 def test_a_side_file_our_checks_refuse_is_dropped_with_a_note_not_the_episode(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "full.xml")
@@ -143,6 +148,7 @@ def test_a_side_file_our_checks_refuse_is_dropped_with_a_note_not_the_episode(tm
     assert not (tmp_path / "episodes" / "002-mailbag" / "transcript.srt").exists()
 
 
+@pytest.mark.e2e
 def test_a_rerun_after_the_old_feed_changed_keeps_folders_by_guid(tmp_path):
     with FeedServer() as server:
         url = serve_fixture(server, "anchor.xml")

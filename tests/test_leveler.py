@@ -37,6 +37,7 @@ def talk(tmp_path_factory) -> tuple:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_speakers_come_out_equally_loud(talk):
     rec, src, folder = talk
     source = measure(src, rec.turns, rec.pauses, target=TARGET)
@@ -59,6 +60,7 @@ def test_speakers_come_out_equally_loud(talk):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_no_level_keeps_the_speakers_apart(talk):
     rec, src, folder = talk
     out = folder / "linear.mp3"
@@ -70,6 +72,7 @@ def test_no_level_keeps_the_speakers_apart(talk):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_steady_voice_keeps_its_dynamics(tmp_path):
     rec = steady_voice(90, seed=5)
     src = write_wav(tmp_path / "steady.wav", rec.audio, rec.rate)

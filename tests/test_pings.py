@@ -12,8 +12,8 @@ import pytest
 from feedserver import Fault, FeedServer
 from helpers import run, run_json
 
-from pipeline import ping
 from pipeline.project.config import FeedConfig, PingSettings
+from pipeline.publishing import ping
 
 FEED_URL = "https://media.example.org/women-in-surgery/women-in-surgery.xml"
 TOKEN = "test-podping-token"

@@ -18,6 +18,8 @@ from mutagen.mp3 import MP3
 
 from pipeline.audio import ffmpeg
 
+pytestmark = pytest.mark.e2e  # a module fixture publishes the demo episode once
+
 FEED_URL = "https://media.example.org/women-in-surgery/women-in-surgery.xml"
 BASE = "https://media.example.org/women-in-surgery/"
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

@@ -19,6 +19,8 @@ from helpers import copy_project, run, run_json, tree
 from independent_meter import ebur128, ffmpeg_exe
 from mutagen.mp4 import MP4
 
+pytestmark = pytest.mark.e2e  # every test publishes
+
 NS = {"podcast": "https://podcastindex.org/namespace/1.0"}
 FEED = "feeds/women-in-surgery.toml"
 BASE = "https://media.example.org/women-in-surgery/"

@@ -235,6 +235,7 @@ def reader(iam_server) -> tuple[str, dict[str, str]]:
                     "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
+@pytest.mark.s3  # iam_server is this module's own moto
 @pytest.mark.parametrize("case, expected", [
     ("read-only user", "S3 AccessDenied"),
     ("wrong secret", "S3 SignatureDoesNotMatch"),
@@ -283,6 +284,7 @@ def test_uploads_survive_slowdowns_and_dropped_connections(s3_server, aws_env, t
     assert obj["Metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.s3
 def test_server_dying_mid_upload_is_one_clean_error(aws_env, tmp_path):
     path = write(tmp_path / "long.mp3", os.urandom(MULTIPART_SIZE))
     with MotoServer() as server:

@@ -115,3 +115,21 @@ def test_the_website_is_served_at_the_root_pointing_at_the_server(served, projec
     (project / "site" / "assets" / "site.css").write_text("body { color: black }\n")
     episode = _request(server, "GET", "/episodes/welcome.html")[1].decode()
     assert css not in episode and re.search(r"assets/site-[0-9a-f]{12}\.css", episode)
+
+
+def test_serve_help_offers_the_storage_it_serves_and_s3_is_refused_in_one_line(tmp_path):
+    """`--storage` is shared by the commands, but serve's help must not promise S3."""
+    from click.testing import CliRunner
+    from helpers import copy_project
+
+    from cli import cli
+
+    runner = CliRunner()
+    serve_help = " ".join(runner.invoke(cli, ["serve", "--help"]).output.split())
+    assert "s3://" not in serve_help and "serve does not serve S3" in serve_help
+    assert "s3://bucket/prefix" in " ".join(runner.invoke(cli, ["feed", "--help"]).output.split())
+    show = copy_project(tmp_path / "show")
+    refused = runner.invoke(cli, ["-C", str(show), "serve", "--storage", "s3://bucket/show"])
+    assert refused.exit_code != 0
+    assert refused.output.strip().splitlines() == [
+        "publish: error: s3://bucket/show: publish serve serves a local storage folder"]

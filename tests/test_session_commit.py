@@ -18,6 +18,8 @@ from pipeline.manifest import MANIFEST_KEY, Manifest, parse_manifest
 from pipeline.session import Session
 from pipeline.storage.local import LocalStorage
 
+pytestmark = pytest.mark.e2e  # a module fixture publishes the demo
+
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 FEED_KEY = "women-in-surgery.xml"
 

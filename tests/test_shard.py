@@ -52,6 +52,7 @@ def small(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "x"])
+@pytest.mark.e2e
 def test_a_bad_shard_is_one_line_and_exit_2(small, text):
     proc = run(small, "episode", "--all", "--shard", text, check=False)
     assert proc.returncode == 2
@@ -59,6 +60,7 @@ def test_a_bad_shard_is_one_line_and_exit_2(small, text):
     assert not (small / "public").exists()
 
 
+@pytest.mark.e2e
 def test_shard_of_a_range_in_dry_run_and_json(small):
     r = run_json(small, "episode", "2-7", "--shard", "2/3", "--dry-run")
     assert [e["episode"] for e in r["episodes"]] == ["part-2", "part-5"]
@@ -88,6 +90,7 @@ def test_catalogue_workflow_is_manual_with_a_matrix_of_every_shard():
     assert 'publish feed "$(basename "$toml" .toml)"' in feed_runs
 
 
+@pytest.mark.e2e
 def test_the_workflows_shard_commands_cover_every_episode_once(small):
     """Each matrix job's command, expanded by bash as on the runner, with `publish` the
     working tree's command in a dry run on a 7-episode catalogue."""

@@ -23,6 +23,8 @@ import imageio_ffmpeg
 import pytest
 from helpers import PUBLISH, REPO, copy_project, run_json
 
+pytestmark = pytest.mark.e2e  # module fixtures publish the demo show and serve it
+
 ARTIFACTS = REPO / "test-artifacts" / "site"
 # How long a wait may last before the test is called hung: a guard, not a time budget.
 HANG_GUARD_S = 120

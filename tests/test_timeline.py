@@ -12,9 +12,9 @@ import pytest
 from pipeline.audio.clips import Clip
 from pipeline.audio.timeline import Clips, Placement, assemble, placement
 from pipeline.feed.timing import EpisodeTimes, chapters
-from pipeline.feed.transcript import Cue
 from pipeline.manifest import PublishedChapter, PublishedSoundbite
 from pipeline.project.config import AudioSettings
+from pipeline.texts.transcript import Cue
 
 RATE = 1000  # one frame a millisecond keeps the arithmetic readable
 # An intro 2.5 s before the recording, trimming that kept 3 s to 10 s, a 2 s bumper at 5 s.

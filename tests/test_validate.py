@@ -13,8 +13,8 @@ from helpers import run, run_json, set_key, tree
 from PIL import Image
 
 from pipeline.checks import rules
-from pipeline.feed.transcript import Cue
 from pipeline.project.config import load_episode, load_feed
+from pipeline.texts.transcript import Cue
 
 PUBLIC_FEED = "public/women-in-surgery.xml"
 ITEM = {"guid-1": "episodes/001/episode.toml", "guid-2": "episodes/002/episode.toml"}
@@ -87,7 +87,7 @@ def test_long_notes_are_shortened_with_a_warning(project):
 
 
 def test_description_is_cut_at_a_word_to_4000_bytes():
-    from pipeline.feed.notes import to_description
+    from pipeline.texts.notes import to_description
 
     short = to_description("<p>Short notes.</p>")
     assert short == "Short notes."
@@ -135,6 +135,7 @@ def _rendered(xml: str) -> list[rules.Problem]:
     return rules.check_rendered(xml.encode(), "feed.toml", {guid: "ep.toml"})
 
 
+@pytest.mark.e2e
 def test_published_demo_feed_has_no_problems(published_xml):
     assert _rendered(published_xml) == []
 
@@ -150,6 +151,7 @@ def test_published_demo_feed_has_no_problems(published_xml):
     (r"<guid [^>]*>[^<]*</guid>", "error", "feed.toml: item 1: PSP-1 requires a guid"),
     (r"<podcast:transcript [^>]*/>", "warning", "ep.toml: transcript: PSP-1 recommends"),
 ])
+@pytest.mark.e2e
 def test_missing_tags_are_found(published_xml, cut, level, expected):
     import re
 
@@ -159,12 +161,14 @@ def test_missing_tags_are_found(published_xml, cut, level, expected):
     assert any(m.startswith(expected) for m in found), found
 
 
+@pytest.mark.e2e
 def test_bad_explicit_value_is_found(published_xml):
     xml = published_xml.replace("<itunes:explicit>false</itunes:explicit>",
                                 "<itunes:explicit>no</itunes:explicit>", 1)
     assert "feed.toml: itunes:explicit is 'no', not one of false, true" in messages(_rendered(xml))
 
 
+@pytest.mark.e2e
 def test_long_episode_description_is_found(published_xml):
     start = published_xml.index("<description>", published_xml.index("<item>"))
     xml = published_xml[:start] + "<description>" + "x" * 4001 + published_xml[
@@ -177,6 +181,7 @@ def _two_items(xml: str, second: str) -> str:
     return xml.replace("</channel>", second + "\n</channel>")
 
 
+@pytest.mark.e2e
 def test_duplicate_guid_is_found(published_xml):
     item = _item_xml(published_xml)
     xml = _two_items(published_xml, item.replace(".mp3", "-other.mp3"))
@@ -184,6 +189,7 @@ def test_duplicate_guid_is_found(published_xml):
     assert f"ep.toml: guid {guid} is also item 1's" in messages(_rendered(xml))
 
 
+@pytest.mark.e2e
 def test_duplicate_enclosure_url_is_found(published_xml):
     item = _item_xml(published_xml)
     guid = ET.fromstring(published_xml).find("channel/item/guid").text
@@ -193,6 +199,7 @@ def test_duplicate_enclosure_url_is_found(published_xml):
                for m in found), found
 
 
+@pytest.mark.e2e
 def test_http_enclosure_is_found(published_xml):
     xml = published_xml.replace('url="https://media.example.org', 'url="http://media.example.org')
     found = messages(_rendered(xml))
@@ -216,6 +223,7 @@ def _published(xml: str, objects: dict) -> list[str]:
     return messages(rules.check_published(xml.encode(), objects, "feed.toml", {}))
 
 
+@pytest.mark.e2e
 def test_matching_objects_pass(published_xml):
     assert _published(published_xml, _objects(published_xml)) == []
 
@@ -226,12 +234,14 @@ def test_matching_objects_pass(published_xml):
     ({"duration_s": 75.0}, "itunes:duration says 61 s but the audio runs 75.0 s"),
     ({"size": None}, "is not in storage"),
 ])
+@pytest.mark.e2e
 def test_enclosure_that_disagrees_with_storage_is_found(published_xml, enclosure, expected):
     (msg,) = _published(published_xml, _objects(published_xml, **enclosure))
     assert msg.startswith("feed.toml: item 1: enclosure") or "itunes:duration" in msg
     assert expected in msg
 
 
+@pytest.mark.e2e
 def test_missing_transcript_object_is_found(published_xml):
     objects = _objects(published_xml)
     vtt = next(u for u in objects if u.endswith(".vtt"))
@@ -319,6 +329,7 @@ def _with_file(xml: str, suffix: str, text: str) -> dict[str, rules.Stored]:
     return objects
 
 
+@pytest.mark.e2e
 def test_published_transcript_past_the_end_is_found(published_xml):
     srt = "1\n00:00:00,000 --> 00:01:30,000\nToo long\n"
     (msg,) = _published(published_xml, _with_file(published_xml, ".srt", srt))
@@ -326,11 +337,13 @@ def test_published_transcript_past_the_end_is_found(published_xml):
                         "(61.388 s)")
 
 
+@pytest.mark.e2e
 def test_published_malformed_transcript_is_found(published_xml):
     (msg,) = _published(published_xml, _with_file(published_xml, ".vtt", "00:00.000 --> x\n"))
     assert msg.endswith(".vtt: a WebVTT file starts with the line WEBVTT")
 
 
+@pytest.mark.e2e
 def test_published_chapters_past_the_end_are_found(published_xml):
     doc = json.dumps({"version": "1.2.0", "chapters": [{"startTime": 0, "title": "A"},
                                                        {"startTime": 90, "title": "B"}]})
@@ -338,6 +351,7 @@ def test_published_chapters_past_the_end_are_found(published_xml):
     assert "chapters.json: chapters: the last chapter starts at 90 s" in msg
 
 
+@pytest.mark.e2e
 def test_published_chapters_that_are_not_json_are_found(published_xml):
     (msg,) = _published(published_xml, _with_file(published_xml, ".chapters.json", "{"))
     assert "not a Podcasting 2.0 JSON chapters file" in msg

@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..env import env_float
 from ..errors import PublishError
+from ..runtime.env import env_float
 
 ENV_VAR = "PUBLISH_FFMPEG"
 CHUNK_FRAMES = 1 << 16

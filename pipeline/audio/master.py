@@ -19,13 +19,12 @@ import numpy as np
 
 from ..errors import PublishError
 from ..project.config import AudioSettings
-from . import ffmpeg
+from . import ffmpeg, leveler
 from .codec_loss import codec_loss_lu, loudest_stretch
 from .denoise import denoised_copy
 from .gain import gain_for, predicted_lufs
 from .heap import return_large_frees
 from .leveler import LevelerSettings, Leveling, VoicingAnalyser, VoicingFeatures, gain_curve
-from .leveler import apply as apply_curve
 from .limiter import Limiter
 from .meter import DETAIL_S, SEGMENT_S, Measurement, Meter
 from .source import check_complete
@@ -279,7 +278,7 @@ def _codec_loss(exe: str, src: Path, audio: AudioSettings, source: Measurement, 
         return 0.0
     x = np.concatenate(parts)
     if curve is not None:
-        x = apply_curve(x, round(start_s * audio.sample_rate), curve, source.detail_frames)
+        x = leveler.apply(x, round(start_s * audio.sample_rate), curve, source.detail_frames)
     return codec_loss_lu(exe, x, audio.sample_rate, audio.channels, audio.bitrate, gain,
                          ceiling)
 
@@ -303,7 +302,7 @@ def _render(exe: str, src: Path, tmp: Path, audio: AudioSettings, gain: float, c
                    ffmpeg.Drain(ver.stdout, [lambda b: meter.add(ffmpeg.frames(b, channels))],
                                 size=block)]
         detail = max(1, round(DETAIL_S * rate))
-        level = None if curve is None else (lambda y, at: apply_curve(y, at, curve, detail))
+        level = None if curve is None else (lambda y, at: leveler.apply(y, at, curve, detail))
         try:
             done = 0
             for y in assemble(ffmpeg.chunks(dec.stdout, channels), gain, body, clips, crossfade,

@@ -1,1 +1,2 @@
-"""Validation: pure rules (rules.py) and the gathering of what they inspect (gather.py)."""
+"""Validation: pure rules (rules.py, identity.py) and the gathering of what they inspect
+(gather.py)."""

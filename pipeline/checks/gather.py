@@ -1,4 +1,4 @@
-"""Gathers what validate.py checks: files of the project, the manifest, and storage's answers."""
+"""Gathers what the rules check: files of the project, the manifest, and storage's answers."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 from ..audio import ffmpeg
 from ..errors import PublishError
-from ..feed import notes, transcript
 from ..feed.analytics import resolved_prefix, unprefixed
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
 from ..project.config import EpisodeConfig, FeedConfig, public_url
 from ..session import Session
 from ..storage import content_type_for
+from ..texts import notes, transcript
 from .identity import check_identity
 from .rules import (
     LINKED_FILES,

@@ -11,17 +11,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Literal
 
-from ..feed.chapters import check_starts
-from ..feed.chapters import parse_json as parse_chapters_json
+from ..feed import reader
 from ..feed.ext.itunes import ITUNES_NS
 from ..feed.ext.podcast import PODCAST_NS
-from ..feed.notes import DESCRIPTION_MAX_BYTES as MAX_DESCRIPTION_BYTES
-from ..feed import reader
 from ..feed.timing import EpisodeTimes
-from ..feed.transcript import Cue, TranscriptError, parse_srt, parse_vtt
-from ..feed.transcript import check as check_cues
-from ..feed.transcript import parse_json as parse_transcript_json
 from ..project.config import EpisodeConfig, FeedConfig
+from ..texts import chapters, notes, transcript
+from ..texts.transcript import Cue
 
 ARTWORK_PX = (1400, 3000)
 ARTWORK_FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
@@ -114,9 +110,10 @@ def check_episode_config(ep: EpisodeConfig, description: str, duration_s: float 
     notes_at = at(ep.file(ep.notes_file) if ep.notes_file else toml,
                   None if ep.notes_file else "notes")
     size = len(description.encode("utf-8"))
-    problems = [] if size <= MAX_DESCRIPTION_BYTES else [warning(
+    problems = [] if size <= notes.DESCRIPTION_MAX_BYTES else [warning(
         notes_at, f"the notes are {size} bytes as plain text; <description> and the ID3 "
-                  f"comment are cut to {MAX_DESCRIPTION_BYTES}, content:encoded keeps them whole")]
+                  f"comment are cut to {notes.DESCRIPTION_MAX_BYTES}, content:encoded keeps "
+                  "them whole")]
     if artwork is not None and ep.artwork is not None:
         problems += check_artwork(artwork, ep.artwork.name, at(toml, "artwork"))
     for i, ch in enumerate(ep.chapters):
@@ -138,14 +135,14 @@ def check_times(ep: EpisodeConfig, times: EpisodeTimes, duration_s: float,
     clock = " (times in the MP3, after the intro, bumpers and trimming)" if in_mp3 else ""
     problems = []
     try:
-        check_starts([c.start_s for c in times.chapters], duration_s)
+        chapters.check_starts([c.start_s for c in times.chapters], duration_s)
     except ValueError as exc:
         problems.append(error(at(toml, "chapters_file" if ep.chapters_file else "chapters"),
                               f"{exc}{clock}"))
     if times.cues is not None:
         try:
-            check_cues(times.cues, duration_s)
-        except TranscriptError as exc:
+            transcript.check(times.cues, duration_s)
+        except transcript.TranscriptError as exc:
             problems.append(error(at(toml, "transcript"), f"{exc}{clock}"))
     for i, bite in enumerate(times.soundbites):
         end_s = bite.start_s + bite.duration_s
@@ -158,9 +155,9 @@ def check_times(ep: EpisodeConfig, times: EpisodeTimes, duration_s: float,
 
 def _description(text: str, where: str) -> list[Problem]:
     size = len(text.encode("utf-8"))
-    if size > MAX_DESCRIPTION_BYTES:
+    if size > notes.DESCRIPTION_MAX_BYTES:
         return [error(where, f"description is {size} bytes; Apple and PSP-1 allow "
-                             f"{MAX_DESCRIPTION_BYTES}")]
+                             f"{notes.DESCRIPTION_MAX_BYTES}")]
     return []
 
 
@@ -329,8 +326,9 @@ def _duration(item: ET.Element, objects: dict[str, Stored]) -> float | None:
     return claimed + 0.5
 
 
-TRANSCRIPT_PARSERS = {"text/vtt": parse_vtt, "application/x-subrip": parse_srt,
-                      "application/json": parse_transcript_json}
+TRANSCRIPT_PARSERS = {"text/vtt": transcript.parse_vtt,
+                      "application/x-subrip": transcript.parse_srt,
+                      "application/json": transcript.parse_json}
 
 
 def _timed_file(path: str, mime: str, text: str, duration_s: float | None,
@@ -338,10 +336,11 @@ def _timed_file(path: str, mime: str, text: str, duration_s: float | None,
     """A published chapters or transcript file: well-formed and inside the audio."""
     try:
         if path == "podcast:chapters":
-            check_starts([float(c["start"]) for c in parse_chapters_json(text)], duration_s)
+            starts = [float(c["start"]) for c in chapters.parse_json(text)]
+            chapters.check_starts(starts, duration_s)
         elif mime in TRANSCRIPT_PARSERS:
-            check_cues(TRANSCRIPT_PARSERS[mime](text), duration_s)
-    except ValueError as exc:  # TranscriptError is a ValueError
+            transcript.check(TRANSCRIPT_PARSERS[mime](text), duration_s)
+    except ValueError as exc:  # transcript.TranscriptError is a ValueError
         return [error(where, str(exc))]
     return []
 

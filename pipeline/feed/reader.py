@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 from ..errors import PublishError
-from .timecode import parse_timestamp
+from ..texts.timecode import parse_timestamp
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

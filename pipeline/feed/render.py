@@ -9,20 +9,20 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
-from ..gcpause import collector_paused
 from ..manifest import EpisodeRecord, FeedRecord, Manifest, Rendition
 from ..project.config import FeedConfig, public_url
-from .analytics import prefixed, resolved_prefix
+from ..runtime.gcpause import collector_paused
+from ..texts import transcript
 from .alternates import offered
+from .analytics import prefixed, resolved_prefix
 from .ext import ItemsExtension, sub
 from .ext.atom import AtomFeed
 from .ext.itunes import ItunesFeed, ItunesItem
 from .ext.podcast import PodcastFeed, PodcastItem
 from .ext.psc import PscFeed, PscItem
-from .transcript import FORMATS as TRANSCRIPT_FORMATS
 
 AUDIO_TYPE = "audio/mpeg"
-TRANSCRIPT_REL = dict(TRANSCRIPT_FORMATS.values())
+TRANSCRIPT_REL = dict(transcript.FORMATS.values())
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..audio.timeline import Placement
 from ..manifest import PublishedChapter, PublishedSoundbite
-from .transcript import Cue
+from ..texts.transcript import Cue
 
 if TYPE_CHECKING:
     from ..project.config import EpisodeConfig

@@ -13,11 +13,11 @@ from urllib.parse import urlparse
 
 from markdownify import markdownify
 
-from ..feed.notes import to_text
-from ..feed.timecode import parse_timestamp
-from ..project.config import slug_of
-from ..project.scaffold import free_slug, slugify
 from ..feed.reader import SourceFeed, SourceItem
+from ..project.catalog import free_slug, slugify
+from ..project.config import slug_of
+from ..texts.notes import to_text
+from ..texts.timecode import parse_timestamp
 
 # Values the producer must replace before publishing for real; the report lists them.
 PLACEHOLDER_BASE_URL = "https://media.example.com/{name}"

@@ -17,8 +17,8 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
-from ..env import env_float
 from ..errors import PublishError
+from ..runtime.env import env_float
 from ..storage import sha256_file
 
 CHUNK = 64 * 1024

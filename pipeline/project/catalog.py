@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PublishError
 from .config import EpisodeConfig, FeedConfig, load_episode, load_feed, slug_of
 
 NUMBER_RANGE = re.compile(r"(\d+)-(\d+)")
@@ -130,3 +131,19 @@ class Catalog:
         raise ConfigError(f"no episode {ref!r} (give a folder, a number or a slug)",
                           where=self.episodes_dir)
 
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "episode"
+
+
+def free_slug(wanted: str, used: dict[str, object], explicit: bool = False) -> str:
+    """A title's slug, numbered on when taken (two "Mailbag" episodes); a slug asked for by
+    name is refused instead, since the producer chose it."""
+    if wanted in used and explicit:
+        raise PublishError(f"slug {wanted!r} is already used by {used[wanted]}", where="--slug")
+    n = 2
+    slug = wanted
+    while slug in used:
+        slug, n = f"{wanted}-{n}", n + 1
+    return slug

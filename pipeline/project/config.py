@@ -19,9 +19,9 @@ from pydantic import (
 )
 
 from ..errors import ConfigError
-from ..feed import chapters, transcript
-from ..feed.notes import XML_UNSAFE
-from ..feed.timecode import parse_timestamp
+from ..texts import chapters, transcript
+from ..texts.notes import XML_UNSAFE
+from ..texts.timecode import parse_timestamp
 
 
 class Strict(BaseModel):
@@ -126,6 +126,7 @@ class CacheSettings(Strict):
 
 
 Role = Literal["host", "guest", "co-host", "producer", "editor"]
+EpisodeType = Literal["full", "trailer", "bonus"]  # itunes:episodeType
 
 
 class Person(Strict):
@@ -158,7 +159,7 @@ class Txt(Strict):
 class FeedFilter(Strict):
     """Which episodes of the catalogue a secondary feed lists (all conditions must hold)."""
 
-    types: list[Literal["full", "trailer", "bonus"]] | None = None
+    types: list[EpisodeType] | None = None
     seasons: list[int] | None = None
 
     def admits(self, episode_type: str, season: int | None) -> bool:
@@ -444,7 +445,7 @@ class EpisodeConfig(Strict):
     notes: str | None = Field(None, description="show notes in Markdown (inline)")
     notes_file: Path | None = Field(None, description="show notes in a Markdown file")
     explicit: bool | None = None
-    type: Literal["full", "trailer", "bonus"] = "full"
+    type: EpisodeType = "full"
     artwork: Path | None = None
     chapters: list[Chapter] = []
     chapters_file: Path | None = Field(None, description="Podcasting 2.0 JSON or text chapters")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import PublishError
-from .catalog import Catalog
+from .catalog import Catalog, free_slug, slugify
 
 TEMPLATE = '''# Every key is documented in docs/configuration.md ("Episode keys").
 title = {title}
@@ -19,23 +17,6 @@ audio = {audio}
 notes_file = "notes.md"
 type = "full"
 '''
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "episode"
-
-
-def free_slug(wanted: str, used: dict[str, object], explicit: bool = False) -> str:
-    """A title's slug, numbered on when taken (two "Mailbag" episodes); a slug asked for by
-    name is refused instead, since the producer chose it."""
-    if wanted in used and explicit:
-        raise PublishError(f"slug {wanted!r} is already used by {used[wanted]}", where="--slug")
-    n = 2
-    slug = wanted
-    while slug in used:
-        slug, n = f"{wanted}-{n}", n + 1
-    return slug
 
 
 def _toml_string(s: str) -> str:

@@ -14,16 +14,15 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from ..errors import PublishError
-from ..feed import notes
-from ..feed.analytics import prefixed, resolved_prefix
 from ..feed.alternates import offered
-from ..feed.transcript import FORMATS as TRANSCRIPT_FORMATS
-from ..feed.transcript import Cue, TranscriptError, parse_json
+from ..feed.analytics import prefixed, resolved_prefix
 from ..manifest import EpisodeRecord, FeedRecord
 from ..project.config import FeedConfig, public_url
+from ..texts import notes, transcript
+from ..texts.transcript import Cue, TranscriptError, parse_json
 
 AUDIO_TYPE = "audio/mpeg"
-TRANSCRIPT_JSON = TRANSCRIPT_FORMATS[".json"][0]
+TRANSCRIPT_JSON = transcript.FORMATS[".json"][0]
 INDEX_KEY = "index.html"
 # English month names, not the locale's: the same manifest must give the same bytes anywhere.
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -35,10 +35,10 @@ from botocore.exceptions import (
 from s3transfer.exceptions import RetriesExceededError
 from s3transfer.subscribers import BaseSubscriber
 
-from ..env import env_float
 from ..errors import PublishError
 from ..faults import crashpoint
 from ..project.config import S3Settings
+from ..runtime.env import env_float
 from . import ObjectInfo, Progress, Storage, key_parts, wait_for
 
 MIB = 1 << 20

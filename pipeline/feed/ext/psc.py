@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..timecode import format_ms, to_ms
+from ...texts.timecode import format_ms, to_ms
 from . import ItemNamespace, NamespaceExtension
 
 PSC_NS = "http://podlove.org/simple-chapters"

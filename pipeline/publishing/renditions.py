@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .audio import rendition
-from .audio.id3 import TagData
-from .feed.alternates import made_from
-from .manifest import AudioObject, Rendition
-from .project.config import RenditionSettings
-from .session import Session, Upload, addressed
+from ..audio import rendition
+from ..audio.id3 import TagData
+from ..feed.alternates import made_from
+from ..manifest import AudioObject, Rendition
+from ..project.config import RenditionSettings
+from ..session import Session, Upload, addressed
 
 
 def _wanted(s: Session) -> list[tuple[RenditionSettings, int]]:

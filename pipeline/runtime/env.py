@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 
-from .errors import PublishError
+from ..errors import PublishError
 
 
 def env_float(name: str, default: float, minimum: float = 0.0) -> float:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
-from . import __version__
-from .project.config import FeedConfig, PingSettings
+from .. import __version__
+from ..project.config import FeedConfig, PingSettings
 
 PODPING_TOKEN_ENV = "PODPING_TOKEN"
 USER_AGENT = f"publish/{__version__} (podcast publishing pipeline)"
