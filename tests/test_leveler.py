@@ -16,7 +16,9 @@ from speech_truth import detect, score
 
 from pipeline.audio.clips import Clip
 from pipeline.audio.leveler import apply
+from pipeline.audio.master import master_to_mp3
 from pipeline.audio.timeline import Clips, assemble
+from pipeline.project.config import AudioSettings
 
 TARGET = -16.0
 
@@ -164,3 +166,27 @@ def test_the_detector_finds_the_speech_and_not_the_pauses_or_breaths(tmp_path, n
     assert got.precision >= 0.9
     assert got.pauses_as_speech <= 0.1
     assert got.breaths_as_speech <= 0.1
+
+
+@pytest.mark.parametrize(("boost_db", "cut_db"), [(6.0, 0.0), (0.0, 6.0)],
+                         ids=["max-boost-6", "max-cut-6"])
+def test_the_bounds_limit_how_far_a_speaker_is_moved(tmp_path, boost_db, cut_db):
+    """A host 20 dB under both guests: the leveler would move each side 10 dB toward the
+    middle, but `audio.level_max_boost_db` / `level_max_cut_db` of 6 (the other 0) close only
+    6 dB of the gap, so the host stays about 14 dB under."""
+    rec = conversation(60, seed=5, voices=default_voices(host_offset_db=-20.0,
+                                                         middle_offset_db=0.0))
+    src = write_wav(tmp_path / "talk.wav", rec.audio, rec.rate)
+    out = tmp_path / "bounded.mp3"
+    report = master_to_mp3(ffmpeg_exe(), src, out, AudioSettings(
+        level_max_boost_db=boost_db, level_max_cut_db=cut_db))
+
+    def host_under_guests(path: Path) -> float:
+        lufs = measure(path, rec.turns, rec.pauses, target=TARGET).speaker_lufs
+        return (lufs["guest_mid"] + lufs["guest_loud"]) / 2 - lufs["host"]
+
+    before = host_under_guests(src)
+    assert before == pytest.approx(20, abs=1.5)
+    assert host_under_guests(out) == pytest.approx(before - 6, abs=1.0)
+    assert report.leveler["max_boost_db"] <= boost_db
+    assert report.leveler["max_cut_db"] >= -cut_db
