@@ -5,11 +5,11 @@
 One run masters the same conversation (a host recorded well under the loudest guest, quick
 turns of 3-15 s, pauses, room noise) with `publish master`, `publish master --no-level`,
 `publish master --denoise` (RNNoise first: its row's CPU less the first row's is what noise
-reduction costs), ffmpeg-normalize (if installed: pip install '.[bench]'), ffmpeg's speechnorm + loudnorm and
-dynaudnorm + loudnorm, all to MP3 128k at -16 LUFS / -1 dBTP, and judges every output with
-ffmpeg's ebur128 (not our meter): loudness difference between speakers, per-turn spread,
-share of turns within 2 LU of the target, median pause level, integrated loudness, true
-peak, wall and CPU time and peak memory.
+reduction costs), ffmpeg-normalize (if installed: pip install '.[bench]'), ffmpeg's
+speechnorm + loudnorm and dynaudnorm + loudnorm, all to MP3 128k at -16 LUFS / -1 dBTP,
+and judges every output with ffmpeg's ebur128 (not our meter): loudness difference between
+speakers, per-turn spread, share of turns within 2 LU of the target, median pause level,
+integrated loudness, true peak, wall and CPU time and peak memory.
 """
 
 from __future__ import annotations
