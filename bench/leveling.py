@@ -4,11 +4,12 @@
 
 One run masters the same conversation (a host recorded well under the loudest guest, quick
 turns of 3-15 s, pauses, room noise) with `publish master`, `publish master --no-level`,
-ffmpeg-normalize (if installed: pip install '.[bench]'), ffmpeg's speechnorm + loudnorm and
-dynaudnorm + loudnorm, all to MP3 128k at -16 LUFS / -1 dBTP, and judges every output with
-ffmpeg's ebur128 (not our meter): loudness difference between speakers, per-turn spread,
-share of turns within 2 LU of the target, median pause level, integrated loudness, true
-peak, wall and CPU time and peak memory.
+`publish master --denoise` (RNNoise first: its row's CPU less the first row's is what noise
+reduction costs), ffmpeg-normalize (if installed: pip install '.[bench]'), ffmpeg's
+speechnorm + loudnorm and dynaudnorm + loudnorm, all to MP3 128k at -16 LUFS / -1 dBTP,
+and judges every output with ffmpeg's ebur128 (not our meter): loudness difference between
+speakers, per-turn spread, share of turns within 2 LU of the target, median pause level,
+integrated loudness, true peak, wall and CPU time and peak memory.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def runs(exe: str, src: Path, out: Path) -> dict[str, list[str]]:
                            str(out / "ours.mp3")],
         "publish master --no-level": [sys.executable, str(REPO / "cli.py"), "master", str(src),
                                       "-o", str(out / "linear.mp3"), "--no-level"],
+        "publish master --denoise": [sys.executable, str(REPO / "cli.py"), "master", str(src),
+                                     "-o", str(out / "denoised.mp3"), "--denoise"],
         "speechnorm + loudnorm": [*ff, "-af", f"speechnorm=e=12.5:r=0.0001:l=1,{loudnorm}",
                                   "-ar", "44100", *LAME, str(out / "speechnorm.mp3")],
         "dynaudnorm + loudnorm": [*ff, "-af", f"dynaudnorm,{loudnorm}", "-ar", "44100", *LAME,
@@ -55,6 +58,7 @@ def runs(exe: str, src: Path, out: Path) -> dict[str, list[str]]:
 
 
 OUTPUTS = {"publish master": "ours.mp3", "publish master --no-level": "linear.mp3",
+           "publish master --denoise": "denoised.mp3",
            "speechnorm + loudnorm": "speechnorm.mp3", "dynaudnorm + loudnorm": "dynaudnorm.mp3",
            "ffmpeg-normalize": "norm.mp3", "bare ffmpeg encode": "bare.mp3"}
 

@@ -57,3 +57,12 @@ def tree(folder: Path) -> dict[str, tuple[int, int]]:
         return {}
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def short_episode(episode_toml: Path, name: str, audio: bytes) -> None:
+    """The demo episode with `audio` (written as `name`) as its recording, without the
+    chapters, transcript and soundbites timed for the minute-long demo recording."""
+    (episode_toml.parent / name).write_bytes(audio)
+    set_key(episode_toml, "audio", f'"{name}"')
+    text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
+    episode_toml.write_text(text[:text.index("[[chapters]]")])

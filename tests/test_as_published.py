@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import run, run_json, set_key
+from helpers import run, run_json, set_key, short_episode
 from importing import mp3
 
 MOVED_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
@@ -23,11 +23,8 @@ def test_master_false_refuses_a_recording_that_is_not_an_mp3_in_one_line(project
 def _as_published(episode_toml, seconds: int) -> None:
     """The demo episode as an MP3 of `seconds` published as it is (`master = false`), without
     the chapters, transcript and soundbites timed for the minute-long demo recording."""
-    (episode_toml.parent / "old.mp3").write_bytes(mp3(seconds))
-    set_key(episode_toml, "audio", '"old.mp3"')
+    short_episode(episode_toml, "old.mp3", mp3(seconds))
     set_key(episode_toml, "master", "false")
-    text = episode_toml.read_text().replace('transcript = "transcript.vtt"\n', "")
-    episode_toml.write_text(text[:text.index("[[chapters]]")])
 
 
 def test_master_false_keeps_the_audio_and_records_its_measured_loudness(project, episode_toml):

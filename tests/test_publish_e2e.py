@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import uuid
 import xml.etree.ElementTree as ET
@@ -12,7 +13,8 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
-from helpers import run_json
+from helpers import run_json, short_episode
+from importing import mp3
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
@@ -60,6 +62,30 @@ def test_json_contract(published):
     assert r["uploaded_bytes"] == sum(p.stat().st_size for p in (project / "public").rglob("*")
                                       if p.is_file())
 
+
+
+def test_leveler_is_reported_in_json_and_recorded_in_the_manifest(published):
+    """What the leveler did travels with the episode: `--json` prints it and the manifest
+    keeps it, so a producer (or `publish status`) can see it after the run."""
+    project, r = published
+    lev = r["loudness"]["leveler"]
+    assert 0 < lev["speech_s"] <= r["audio"]["duration_s"]
+    assert lev["stretches"] >= 1
+    assert lev["max_boost_db"] >= 0 >= lev["max_cut_db"]
+    assert lev["max_boost_db"] <= 12 and lev["max_cut_db"] >= -12  # the default bounds
+    assert lev["spread_after_db"] < lev["spread_before_db"]  # two voices brought together
+    manifest = json.loads((project / "public" / "manifest.json").read_text())
+    assert manifest["episodes"]["welcome"]["loudness"]["leveler"] == lev
+
+
+def test_level_false_publishes_no_leveler(project, episode_toml):
+    short_episode(episode_toml, "short.mp3", mp3(4))
+    feed = project / "feeds" / "women-in-surgery.toml"
+    feed.write_text(feed.read_text() + "level = false\n")  # [audio] is the last table
+    r = run_json(project, "episode", "1")
+    assert r["encoded"] and r["loudness"]["leveler"] is None
+    manifest = json.loads((project / "public" / "manifest.json").read_text())
+    assert manifest["episodes"]["welcome"]["loudness"].get("leveler") is None
 
 def test_feed_parses_in_feedparser(published):
     project, r = published

@@ -37,7 +37,10 @@ _TINY = 1e-20
 
 @dataclass(frozen=True)
 class LevelerSettings:
-    """Defaults were tuned on synthetic conversations (see experiment.py); each says why."""
+    """Defaults were tuned on generated conversations (tests/conversation.py); each says why.
+
+    Measured by bench/leveling.py (the levelled result) and bench/speech_detection.py (the
+    speech detector against where the conversation really talks), in bench/RESULTS.md."""
 
     # None: bring speech to the middle of the file's own speakers (the linear gain that follows
     # sets the absolute loudness); a number: bring every stretch to that many LUFS.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .master import MasterReport
+
+if TYPE_CHECKING:  # matplotlib loads slowly: only when a report is drawn
+    from matplotlib.figure import Figure
 
 
 def write_report(report: MasterReport, json_path: Path, png_path: Path, target_lufs: float = -16.0,
@@ -15,17 +19,20 @@ def write_report(report: MasterReport, json_path: Path, png_path: Path, target_l
     """Write the report's numbers and series as JSON, and the short-term loudness plot."""
     Path(json_path).write_text(json.dumps({**report.to_dict(), "series": report.series},
                                           indent=1), encoding="utf-8")
-    _plot(report, Path(png_path), target_lufs, tolerance_lu)
+    figure(report, target_lufs, tolerance_lu).savefig(Path(png_path))
 
 
-def _plot(report: MasterReport, png_path: Path, target: float, tolerance: float) -> None:
-    import matplotlib
+def figure(report: MasterReport, target: float = -16.0, tolerance: float = 1.0) -> Figure:
+    """The report's plot: short-term loudness before and after, the target band, where the
+    limiter worked, and (leveler on) its gain curve with the speech it heard shaded.
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    A Figure of its own, not pyplot's: no global state, so it can be built and inspected
+    without drawing, and nothing is left open."""
+    from matplotlib.figure import Figure
 
     step = report.series.get("step_s", [0.1])[0]
-    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    fig = Figure(figsize=(10, 4), dpi=100)
+    ax = fig.add_subplot()
     for key, label, colour in (("before_lufs", "before", "0.6"), ("after_lufs", "after", "C0")):
         ys = np.array([np.nan if v is None else v for v in report.series.get(key, [])], float)
         # Short-term values start once the first 3 s window is full.
@@ -57,5 +64,4 @@ def _plot(report: MasterReport, png_path: Path, target: float, tolerance: float)
                  f" true peak {report.output.true_peak_dbtp:.1f} dBTP")
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
-    fig.savefig(png_path)
-    plt.close(fig)
+    return fig
