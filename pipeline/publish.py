@@ -40,7 +40,7 @@ from .manifest import (
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
 from .rebuild import with_feed_records
 from .renditions import episode_renditions
-from .session import Session, Upload, addressed, no_progress
+from .session import Session, Upload, episode_file, no_progress
 from .storage import IntegrityError, content_type_for, sha256_file
 
 PERMILLE = 1000
@@ -143,7 +143,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     bumpers = episode_bumpers(s.feed, ep)
     inputs = _audio_inputs(ep, source, settings, bumpers)
     known = existing.audio if existing else None
-    cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
+    cover = (episode_file(ep.slug, "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
     recorded = EpisodeTimes.of(ep, transcript.read(ep.file(ep.transcript))
                                if ep.transcript is not None else None)
@@ -265,7 +265,7 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
     tags = _tag_data(s, ep, plan.guid, plan.description, duration, times.chapters)
     write_tags(mp3, tags)
     crashpoint("tagged")
-    up = addressed(f"episodes/{ep.slug}", ep.slug, mp3, s.media_cache())
+    up = episode_file(ep.slug, ep.slug, mp3, s.media_cache())
     uploads.append(up)
     audio = AudioObject(**up.stored().model_dump(), duration_s=duration,
                         audio_fingerprint=plan.audio_fp,
@@ -282,9 +282,9 @@ def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
 
     json_path, png_path = tmp / "loudness.json", tmp / "loudness.png"
     write_report(report, json_path, png_path, target_lufs=s.feed.audio.target_lufs)
-    folder = f"episodes/{ep.slug}"
-    return {"json": addressed(folder, f"{ep.slug}-loudness", json_path, s.media_cache()),
-            "png": addressed(folder, f"{ep.slug}-loudness", png_path, s.media_cache())}
+    stem = f"{ep.slug}-loudness"
+    return {"json": episode_file(ep.slug, stem, json_path, s.media_cache()),
+            "png": episode_file(ep.slug, stem, png_path, s.media_cache())}
 
 
 def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
@@ -344,18 +344,17 @@ class SideFiles:
 def side_files(s: Session, ep: EpisodeConfig, times: EpisodeTimes, tmp: Path) -> SideFiles:
     """The chapters and transcript files, at their times in the MP3 (`times`: the same lists
     the ID3 chapters and the manifest's psc chapters and soundbites are made from)."""
-    folder = f"episodes/{ep.slug}"
     chapters_up = None
     if times.chapters:
         path = tmp / f"{ep.slug}.chapters.json"
         path.write_text(chapters.to_json(times.chapters), encoding="utf-8")
-        chapters_up = addressed(folder, ep.slug, path, s.media_cache(), ".chapters.json")
+        chapters_up = episode_file(ep.slug, ep.slug, path, s.media_cache(), ".chapters.json")
     transcripts = []
     if times.cues is not None:
         for suffix, (mime, _rel) in transcript.FORMATS.items():
             path = tmp / f"{ep.slug}.transcript{suffix}"
             path.write_text(transcript.WRITERS[suffix](times.cues), encoding="utf-8")
-            transcripts.append((addressed(folder, ep.slug, path, s.media_cache()), mime))
+            transcripts.append((episode_file(ep.slug, ep.slug, path, s.media_cache()), mime))
     return SideFiles(chapters_up, transcripts)
 
 

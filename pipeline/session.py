@@ -215,6 +215,13 @@ class Session:
                      "pages_written": before + written}
 
 
+def episode_file(slug: str, stem: str, path: Path, cache_control: str,
+                 suffix: str | None = None) -> Upload:
+    """An episode's file in storage: every one lives under episodes/<slug>/, so the slug (a
+    checked folder name) is all that places it."""
+    return addressed(f"episodes/{slug}", stem, path, cache_control, suffix)
+
+
 def addressed(folder: str, stem: str, path: Path, cache_control: str,
               suffix: str | None = None) -> Upload:
     """Content-addressed keys: new bytes get a new name, so a CDN never serves a stale file."""
