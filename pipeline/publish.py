@@ -21,7 +21,7 @@ from .audio.passthrough import publish_as_is
 from .audio.timeline import Placement
 from .checks.gather import refuse_on_errors
 from .checks.rules import check_times
-from .errors import ConfigError, PublishError
+from .errors import PublishError
 from .faults import crashpoint
 from .feed import chapters, notes, transcript
 from .feed.timing import EpisodeTimes
@@ -39,6 +39,7 @@ from .manifest import (
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
 from .rebuild import with_feed_records
+from .renames import orphan_message, orphans, published_as
 from .renditions import episode_renditions
 from .session import Session, Upload, episode_file, no_progress
 from .storage import IntegrityError, content_type_for, sha256_file
@@ -134,7 +135,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     when only metadata did. A newer engine alone never re-encodes: published audio keeps its
     bytes and URL until its recording or settings change."""
     show_guid = manifest.feeds[s.feed.name].podcast_guid
-    existing = _published_as(s, ep, manifest)
+    existing = published_as(ep, manifest, s.catalogue, s.feed.removed_guids)
     guid = existing.guid if existing else (ep.guid or episode_guid(show_guid, ep.slug))
     notes_html = notes.to_html(ep.notes_markdown())
     description = notes.to_description(notes_html)
@@ -188,30 +189,6 @@ def _audio_inputs(ep: EpisodeConfig, source: Path, settings: AudioSettings,
     return {"source": sha256_file(source), "audio": _settings_inputs(settings),
             "clips": [sha256_file(p) for p in clips],
             "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
-
-
-def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
-    """The manifest's record of this episode: under its slug, or under the slug its folder was
-    renamed from. A published episode whose folder is gone and that has this episode's number
-    is most likely this one renamed: publishing it as new would list the episode twice under
-    two GUIDs, so that is refused until the producer says which it is."""
-    if ep.slug in manifest.episodes:
-        return manifest.episodes[ep.slug]
-    folders = s.episode_folders
-    where = ep.folder / "episode.toml"
-    if ep.renamed_from:
-        if ep.renamed_from in folders:
-            raise ConfigError(f"{ep.renamed_from!r} is still an episode folder: "
-                              f"{folders[ep.renamed_from]}", where=where, field="renamed_from")
-        return manifest.episodes.get(ep.renamed_from)
-    for rec in manifest.episodes.values():
-        if rec.slug not in folders and (rec.season, rec.number) == (ep.season, ep.number):
-            raise ConfigError(
-                f"episode {ep.number} was published as {rec.slug!r} (GUID {rec.guid}), whose "
-                f"folder is gone: if this folder was renamed from it, add renamed_from = "
-                f'"{rec.slug}" to keep its GUID; otherwise give this episode another number',
-                where=where)
-    return None
 
 
 # --- audio --------------------------------------------------------------------------------
@@ -393,6 +370,7 @@ def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> di
     crashpoint("manifest-read")
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
         done = _prepare(s, ep, manifest, Path(tmp), remaster)
+        warn_orphans(s, manifest)  # after the plan: a refusal is one line, with no warning
         if done.record is None:  # a dry run of an episode never published: nothing to show
             return {**done.result, "uploaded_bytes": 0, "feeds": [], "site": None,
                     "actions": s.actions}
@@ -419,6 +397,7 @@ def publish_episodes(s: Session, episodes: list[EpisodeConfig], jobs: int = 1,
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             prepared = list(pool.map(one, enumerate(episodes)))
+        warn_orphans(s, manifest)
         ready = [p for p in prepared if p.record is not None]
 
         def update(fresh: Manifest) -> Manifest:
@@ -432,6 +411,14 @@ def publish_episodes(s: Session, episodes: list[EpisodeConfig], jobs: int = 1,
     return {"episodes": [p.result for p in prepared], "feeds": feeds,
             "site": s.site if ready else None, "uploaded_bytes": s.uploaded_bytes,
             "dry_run": s.dry_run, "actions": s.actions}
+
+
+def warn_orphans(s: Session, manifest: Manifest) -> None:
+    """Name every published episode whose folder is gone, on every run, until the producer
+    says why: a folder renamed and renumbered at once is otherwise published as a new episode
+    beside the old one without a word."""
+    for rec in orphans(manifest, s.catalogue, s.feed.removed_guids):
+        s.log(f"warning: {orphan_message(rec, s.feed.path)}")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from .feed.history import with_listed
 from .feed.render import render_feed
 from .manifest import MANIFEST_KEY, Manifest, StoredObject, parse_manifest
 from .project.catalog import Catalog
-from .project.config import FeedConfig
+from .project.config import EpisodeConfig, FeedConfig
 from .site.build import build_site
 from .site.model import INDEX_KEY
 from .storage import Storage, content_type_for, open_storage, sha256_file
@@ -76,10 +76,15 @@ class Session:
         return cls(catalog=catalog, feed=feed, storage=storage, now=now, **hooks)
 
     @cached_property
+    def catalogue(self) -> list[EpisodeConfig]:
+        """Every episode, read once a run: publishing 300 episodes must not read the catalogue
+        300 times."""
+        return self.catalog.episodes()
+
+    @property
     def episode_folders(self) -> dict[str, Path]:
-        """Each episode's folder by slug, read once a run: publishing 300 episodes must not
-        read the catalogue 300 times."""
-        return {ep.slug: ep.folder for ep in self.catalog.episodes()}
+        """Each episode's folder by slug."""
+        return {ep.slug: ep.folder for ep in self.catalogue}
 
     @property
     def exe(self) -> str:

@@ -3,13 +3,14 @@ and an AWS environment aimed at it."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from helpers import copy_project
+from helpers import copy_project, run_json
 from s3server import FOREIGN_AWS_VARS, MotoServer, RcloneServer, isolated_aws_env
 
 
@@ -17,7 +18,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses, so `-m "not s3"` or `-m "not e2e"` need no bookkeeping."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "project" in names:
+        if "project" in names or "published" in names:
             item.add_marker(pytest.mark.e2e)
         if "s3_server" in names:
             item.add_marker(pytest.mark.s3)
@@ -26,6 +27,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "show")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """The demo, published once per test module; each test changes its own copy (`show`)."""
+    project = copy_project(tmp_path_factory.mktemp("published") / "show")
+    run_json(project, "episode", "1")
+    return project
+
+
+@pytest.fixture
+def show(published: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(published, tmp_path / "show"))
 
 
 @pytest.fixture
