@@ -323,7 +323,12 @@ def new_command(title: str, number: int | None, slug: str | None, audio: Path | 
     """Scaffold a new episode folder in episodes/."""
     from pipeline.project import scaffold
 
-    folder = scaffold.new_episode(_root(), title, number, slug, audio, _now())
+    try:
+        manifest = Session.open(_root(), None, None, _now()).read_manifest()
+    except PublishError:  # no feed yet, or storage out of reach: the folders alone decide
+        manifest = None
+    published = {r.slug: r.number for r in manifest.episodes.values()} if manifest else {}
+    folder = scaffold.new_episode(_root(), title, number, slug, audio, _now(), published)
     Output(as_json).result({"folder": str(folder)},
                            lambda r: click.echo(f"Created {r['folder']}: edit episode.toml "
                                                 "and notes.md, then run publish episode"))
@@ -357,8 +362,13 @@ def status_command(feed_name: str | None, storage: str | None, as_json: bool) ->
 
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now())
-    rows = status.rows(s)
-    out.result({"episodes": rows}, lambda r: click.echo(status.table(r["episodes"])))
+    manifest = s.read_manifest()
+    rows = status.rows(s, manifest)
+    warnings = status.warnings(s, manifest)
+    out.result({"episodes": rows, "warnings": warnings},
+               lambda r: click.echo(status.table(r["episodes"])))
+    for warning in warnings:
+        out.log(warning)
 
 
 @cli.command("master")

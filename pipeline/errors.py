@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def one_line(text: str) -> str:
+    """The text with line breaks and other unprintable characters escaped: a folder named
+    "001-\\r" must not split the one error line in two."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class PublishError(Exception):
     """A failure the user can fix: bad input, missing file, unreachable storage.
 
@@ -25,7 +31,7 @@ class PublishError(Exception):
     def __str__(self) -> str:
         parts = [p for p in (self.where, self.field) if p]
         prefix = ": ".join(parts)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        return one_line(f"{prefix}: {self.message}" if prefix else self.message)
 
 
 class ConfigError(PublishError):

@@ -21,7 +21,7 @@ from .audio.passthrough import publish_as_is
 from .audio.timeline import Placement
 from .checks.gather import refuse_on_errors
 from .checks.rules import check_times
-from .errors import ConfigError, PublishError
+from .errors import PublishError
 from .faults import crashpoint
 from .feed.timing import EpisodeTimes
 from .manifest import (
@@ -38,7 +38,8 @@ from .manifest import (
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
 from .publishing.renditions import episode_renditions
-from .session import Session, Upload, addressed, no_progress, with_feed_records
+from .checks.renames import orphan_message, orphans, published_as
+from .session import Session, Upload, episode_file, no_progress, with_feed_records
 from .storage import IntegrityError, content_type_for, sha256_file
 from .texts import chapters, notes, transcript
 
@@ -133,7 +134,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     when only metadata did. A newer engine alone never re-encodes: published audio keeps its
     bytes and URL until its recording or settings change."""
     show_guid = manifest.feeds[s.feed.name].podcast_guid
-    existing = _published_as(s, ep, manifest)
+    existing = published_as(ep, manifest, s.catalogue, s.feed.removed_guids)
     guid = existing.guid if existing else (ep.guid or episode_guid(show_guid, ep.slug))
     notes_html = notes.to_html(ep.notes_markdown())
     description = notes.to_description(notes_html)
@@ -142,7 +143,7 @@ def plan_episode(s: Session, ep: EpisodeConfig, manifest: Manifest,
     bumpers = episode_bumpers(s.feed, ep)
     inputs = _audio_inputs(ep, source, settings, bumpers)
     known = existing.audio if existing else None
-    cover = (addressed(f"episodes/{ep.slug}", "cover", ep.file(ep.artwork), s.media_cache())
+    cover = (episode_file(ep.slug, "cover", ep.file(ep.artwork), s.media_cache())
              if ep.artwork else None)
     recorded = EpisodeTimes.of(ep, transcript.read(ep.file(ep.transcript))
                                if ep.transcript is not None else None)
@@ -187,30 +188,6 @@ def _audio_inputs(ep: EpisodeConfig, source: Path, settings: AudioSettings,
     return {"source": sha256_file(source), "audio": _settings_inputs(settings),
             "clips": [sha256_file(p) for p in clips],
             "bumpers": [(at, sha256_file(p)) for at, p in bumpers]}
-
-
-def _published_as(s: Session, ep: EpisodeConfig, manifest: Manifest) -> EpisodeRecord | None:
-    """The manifest's record of this episode: under its slug, or under the slug its folder was
-    renamed from. A published episode whose folder is gone and that has this episode's number
-    is most likely this one renamed: publishing it as new would list the episode twice under
-    two GUIDs, so that is refused until the producer says which it is."""
-    if ep.slug in manifest.episodes:
-        return manifest.episodes[ep.slug]
-    folders = s.episode_folders
-    where = ep.folder / "episode.toml"
-    if ep.renamed_from:
-        if ep.renamed_from in folders:
-            raise ConfigError(f"{ep.renamed_from!r} is still an episode folder: "
-                              f"{folders[ep.renamed_from]}", where=where, field="renamed_from")
-        return manifest.episodes.get(ep.renamed_from)
-    for rec in manifest.episodes.values():
-        if rec.slug not in folders and (rec.season, rec.number) == (ep.season, ep.number):
-            raise ConfigError(
-                f"episode {ep.number} was published as {rec.slug!r} (GUID {rec.guid}), whose "
-                f"folder is gone: if this folder was renamed from it, add renamed_from = "
-                f'"{rec.slug}" to keep its GUID; otherwise give this episode another number',
-                where=where)
-    return None
 
 
 # --- audio --------------------------------------------------------------------------------
@@ -264,7 +241,7 @@ def make_audio(s: Session, plan: EpisodePlan, tmp: Path) -> EpisodeAudio:
     tags = _tag_data(s, ep, plan.guid, plan.description, duration, times.chapters)
     write_tags(mp3, tags)
     crashpoint("tagged")
-    up = addressed(f"episodes/{ep.slug}", ep.slug, mp3, s.media_cache())
+    up = episode_file(ep.slug, ep.slug, mp3, s.media_cache())
     uploads.append(up)
     audio = AudioObject(**up.stored().model_dump(), duration_s=duration,
                         audio_fingerprint=plan.audio_fp,
@@ -281,9 +258,9 @@ def _loudness_report(s: Session, ep: EpisodeConfig, report: master.MasterReport,
 
     json_path, png_path = tmp / "loudness.json", tmp / "loudness.png"
     write_report(report, json_path, png_path, target_lufs=s.feed.audio.target_lufs)
-    folder = f"episodes/{ep.slug}"
-    return {"json": addressed(folder, f"{ep.slug}-loudness", json_path, s.media_cache()),
-            "png": addressed(folder, f"{ep.slug}-loudness", png_path, s.media_cache())}
+    stem = f"{ep.slug}-loudness"
+    return {"json": episode_file(ep.slug, stem, json_path, s.media_cache()),
+            "png": episode_file(ep.slug, stem, png_path, s.media_cache())}
 
 
 def _tag_data(s: Session, ep: EpisodeConfig, guid: str, description: str,
@@ -343,18 +320,17 @@ class SideFiles:
 def side_files(s: Session, ep: EpisodeConfig, times: EpisodeTimes, tmp: Path) -> SideFiles:
     """The chapters and transcript files, at their times in the MP3 (`times`: the same lists
     the ID3 chapters and the manifest's psc chapters and soundbites are made from)."""
-    folder = f"episodes/{ep.slug}"
     chapters_up = None
     if times.chapters:
         path = tmp / f"{ep.slug}.chapters.json"
         path.write_text(chapters.to_json(times.chapters), encoding="utf-8")
-        chapters_up = addressed(folder, ep.slug, path, s.media_cache(), ".chapters.json")
+        chapters_up = episode_file(ep.slug, ep.slug, path, s.media_cache(), ".chapters.json")
     transcripts = []
     if times.cues is not None:
         for suffix, (mime, _rel) in transcript.FORMATS.items():
             path = tmp / f"{ep.slug}.transcript{suffix}"
             path.write_text(transcript.WRITERS[suffix](times.cues), encoding="utf-8")
-            transcripts.append((addressed(folder, ep.slug, path, s.media_cache()), mime))
+            transcripts.append((episode_file(ep.slug, ep.slug, path, s.media_cache()), mime))
     return SideFiles(chapters_up, transcripts)
 
 
@@ -393,6 +369,7 @@ def publish_episode(s: Session, ep: EpisodeConfig, remaster: bool = False) -> di
     crashpoint("manifest-read")
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
         done = _prepare(s, ep, manifest, Path(tmp), remaster)
+        warn_orphans(s, manifest)  # after the plan: a refusal is one line, with no warning
         if done.record is None:  # a dry run of an episode never published: nothing to show
             return {**done.result, "uploaded_bytes": 0, "feeds": [], "site": None,
                     "actions": s.actions}
@@ -419,6 +396,7 @@ def publish_episodes(s: Session, episodes: list[EpisodeConfig], jobs: int = 1,
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             prepared = list(pool.map(one, enumerate(episodes)))
+        warn_orphans(s, manifest)
         ready = [p for p in prepared if p.record is not None]
 
         def update(fresh: Manifest) -> Manifest:
@@ -432,6 +410,14 @@ def publish_episodes(s: Session, episodes: list[EpisodeConfig], jobs: int = 1,
     return {"episodes": [p.result for p in prepared], "feeds": feeds,
             "site": s.site if ready else None, "uploaded_bytes": s.uploaded_bytes,
             "dry_run": s.dry_run, "actions": s.actions}
+
+
+def warn_orphans(s: Session, manifest: Manifest) -> None:
+    """Name every published episode whose folder is gone, on every run, until the producer
+    says why: a folder renamed and renumbered at once is otherwise published as a new episode
+    beside the old one without a word."""
+    for rec in orphans(manifest, s.catalogue, s.feed.removed_guids):
+        s.log(f"warning: {orphan_message(rec, s.feed.path)}")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .manifest import (
     podcast_guid,
 )
 from .project.catalog import Catalog
-from .project.config import FeedConfig
+from .project.config import EpisodeConfig, FeedConfig
 from .runtime.env import env_float
 from .site.build import build_site
 from .site.model import INDEX_KEY
@@ -83,10 +83,15 @@ class Session:
         return cls(catalog=catalog, feed=feed, storage=storage, now=now, **hooks)
 
     @cached_property
+    def catalogue(self) -> list[EpisodeConfig]:
+        """Every episode, read once a run: publishing 300 episodes must not read the catalogue
+        300 times."""
+        return self.catalog.episodes()
+
+    @property
     def episode_folders(self) -> dict[str, Path]:
-        """Each episode's folder by slug, read once a run: publishing 300 episodes must not
-        read the catalogue 300 times."""
-        return {ep.slug: ep.folder for ep in self.catalog.episodes()}
+        """Each episode's folder by slug."""
+        return {ep.slug: ep.folder for ep in self.catalogue}
 
     @property
     def exe(self) -> str:
@@ -220,6 +225,13 @@ class Session:
         before = self.site["pages_written"] if self.site else 0
         self.site = {"url": site.url, "location": self.storage.location(INDEX_KEY),
                      "pages_written": before + written}
+
+
+def episode_file(slug: str, stem: str, path: Path, cache_control: str,
+                 suffix: str | None = None) -> Upload:
+    """An episode's file in storage: every one lives under episodes/<slug>/, so the slug (a
+    checked folder name) is all that places it."""
+    return addressed(f"episodes/{slug}", stem, path, cache_control, suffix)
 
 
 def addressed(folder: str, stem: str, path: Path, cache_control: str,

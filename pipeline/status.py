@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from .audio import master
+from .manifest import Manifest
 from .project.config import public_url
+from .checks.renames import orphan_message, orphans
 from .session import Session
 
 
-def rows(s: Session) -> list[dict]:
+def rows(s: Session, manifest: Manifest) -> list[dict]:
     """One row per episode, from the repo and from storage: storage wins, a folder may be gone."""
-    manifest = s.read_manifest()
     out: dict[str, dict] = {}
-    for ep in s.catalog.episodes():
+    for ep in s.catalogue:
         out[ep.slug] = {"episode": ep.slug, "number": ep.number, "title": ep.title,
                         "state": "draft", "published": ep.published.isoformat(),
                         "duration_s": None, "output_lufs": None, "url": None,
@@ -30,6 +31,12 @@ def rows(s: Session) -> list[dict]:
                                       and rec.audio.older_engine(master.ENGINE_VERSION)),
                      "as_published": rec.as_published}
     return sorted(out.values(), key=lambda r: (r["published"], r["number"]))
+
+
+def warnings(s: Session, manifest: Manifest) -> list[str]:
+    """Published episodes whose folder is gone, with the two ways out (see renames.py)."""
+    return [f"warning: {orphan_message(rec, s.feed.path)}"
+            for rec in orphans(manifest, s.catalogue, s.feed.removed_guids)]
 
 
 def table(rows: list[dict]) -> str:

@@ -3,6 +3,7 @@ and an AWS environment aimed at it."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,13 +11,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from helpers import copy_project
+from helpers import copy_project, run_json
 from markers import needed_marker
 from s3server import FOREIGN_AWS_VARS, MotoServer, RcloneServer, isolated_aws_env
 
 
 # Fixtures that start the publish command or an S3 server, and the marker each implies.
-_FIXTURE_MARKERS = {"project": "e2e", "s3_server": "s3", "rclone_server": "s3"}
+_FIXTURE_MARKERS = {"project": "e2e", "published": "e2e", "s3_server": "s3", "rclone_server": "s3"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,6 +61,19 @@ sys.addaudithook(_check_child)
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "show")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """The demo, published once per test module; each test changes its own copy (`show`)."""
+    project = copy_project(tmp_path_factory.mktemp("published") / "show")
+    run_json(project, "episode", "1")
+    return project
+
+
+@pytest.fixture
+def show(published: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(published, tmp_path / "show"))
 
 
 @pytest.fixture

@@ -119,6 +119,7 @@ def test_ffmpeg_override_that_does_not_exist(project):
     ("chapters", "start", '"inf"'),
     ("bumpers", "start", '"inf"'),
     ("bumpers", "start", "-inf"),
+    ("bumpers", "start", '"' + "9" * 400 + '"'),  # only digits, yet float() makes it inf
 ])
 def test_times_that_are_not_finite_or_have_negative_parts_are_refused(project, episode_toml,
                                                                       table, key, value):

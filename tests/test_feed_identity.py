@@ -8,12 +8,10 @@ Pure cases first (history and check as functions of config, manifest and time), 
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from helpers import copy_project, run, run_json, set_key
+from helpers import run, run_json, set_key
 from test_feed_render import BASE, NOW, episode, feed_config, render, stored
 
 from pipeline.checks.identity import check_identity
@@ -148,19 +146,6 @@ def test_a_remastered_episode_is_a_warning_saying_it_is_expected():
 
 
 # --- publish validate, end to end --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    """The demo, published once; each test tampers with its own copy."""
-    project = copy_project(tmp_path_factory.mktemp("identity") / "show")
-    run_json(project, "episode", "1")
-    return project
-
-
-@pytest.fixture
-def show(published, tmp_path) -> Path:
-    return Path(shutil.copytree(published, tmp_path / "show"))
-
 
 def _edit_manifest(show: Path, change) -> dict:
     path = show / "public/manifest.json"

@@ -14,6 +14,7 @@ from ..feed.analytics import resolved_prefix, unprefixed
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
 from ..project.config import EpisodeConfig, FeedConfig, public_url
+from .renames import orphan_message, orphans
 from ..session import Session
 from ..storage import content_type_for
 from ..texts import notes, transcript
@@ -81,7 +82,7 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
     measured when it was published, so CI does not download the catalogue on every push;
     `deep` downloads and measures every MP3 again."""
     feed = s.feed
-    eps = [ep for ep in s.catalog.episodes()
+    eps = [ep for ep in s.catalogue
            if feed.filter is None or feed.filter.admits(ep.type, ep.season)]
     problems = before_upload(s, eps, report_unknown_duration=True)
     manifest = s.read_manifest()
@@ -91,6 +92,9 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
         problems += check_rendered(rendered, str(feed.path), where)
         problems += check_identity(feed, manifest, s.now, s.storage.location(MANIFEST_KEY),
                                    where)
+        problems += [warning(where[rec.guid], orphan_message(rec, feed.path))
+                     for rec in orphans(manifest, s.catalogue, feed.removed_guids)
+                     if feed.filter is None or feed.filter.admits(rec.type, rec.season)]
         imported = feed.path.parent / f"{feed.name}.imported.xml"
         if imported.is_file():  # kept by `publish import`: no GUID may change or go
             problems += check_imported(imported.read_bytes(), rendered, str(imported))

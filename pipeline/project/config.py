@@ -457,7 +457,8 @@ class EpisodeConfig(Strict):
                              description="only for episodes migrated from another host")
     renamed_from: str | None = Field(
         None, min_length=1, description="the slug this episode was published under before its "
-                                        "folder was renamed: it keeps that GUID")
+                                        "folder was renamed: it keeps that GUID (its own "
+                                        "slug: confirms a renumbering)")
     master: bool = Field(True, description="false: publish the MP3 as it is, re-tagged only")
     bumpers: list[Bumper] = []
     intro: Path | Literal[False] | None = Field(

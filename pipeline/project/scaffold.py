@@ -25,13 +25,17 @@ def _toml_string(s: str) -> str:
 
 
 def new_episode(root: Path, title: str, number: int | None, slug: str | None,
-                audio: Path | None, now: datetime) -> Path:
+                audio: Path | None, now: datetime, published: dict[str, int] | None = None) -> Path:
+    """`published` maps the slugs in storage's manifest to their numbers: a slug stays an
+    episode's for good, even once its folder is gone, so a new folder never takes one."""
     catalog = Catalog(root)
     slugs, taken = catalog.claimed()
-    number = number if number is not None else max(taken, default=0) + 1
+    published = published or {}
+    used = {**{s: f"published episode {n}" for s, n in published.items()}, **slugs}
+    number = number if number is not None else max([*taken, *published.values()], default=0) + 1
     if number in taken:
         raise PublishError(f"episode number {number} is already used", where=catalog.episodes_dir)
-    slug = free_slug(slugify(slug or title), slugs, explicit=slug is not None)
+    slug = free_slug(slugify(slug or title), used, explicit=slug is not None)
     folder = catalog.episodes_dir / f"{number:03d}-{slug}"
     if folder.exists():
         raise PublishError("folder already exists", where=folder)

@@ -15,7 +15,7 @@ from ..audio.id3 import TagData
 from ..feed.alternates import made_from
 from ..manifest import AudioObject, Rendition
 from ..project.config import RenditionSettings
-from ..session import Session, Upload, addressed
+from ..session import Session, Upload, episode_file
 
 
 def _wanted(s: Session) -> list[tuple[RenditionSettings, int]]:
@@ -60,7 +60,7 @@ def episode_renditions(s: Session, slug: str, audio: AudioObject, mp3: Path,
             rendition.encode(s.exe, source, tags(), spec, channels,
                              s.feed.audio.true_peak_dbtp, path)
             update(1)
-        up = addressed(f"episodes/{slug}", slug, path, s.media_cache())
+        up = episode_file(slug, slug, path, s.media_cache())
         uploads.append(up)
         made.append(Rendition(**up.stored().model_dump(), type=codec.mime, title=title,
                               bitrate=spec.bitrate * 1000, codecs=codec.codecs,

@@ -25,6 +25,8 @@ def parse_timestamp(v: str | float) -> float:
     seconds = 0.0
     for p in parts:
         seconds = seconds * 60 + float(p)
+    if not math.isfinite(seconds):  # 400 digits are digits, and float() makes them inf
+        raise ValueError(f"{v!r} is not a time: it must be a finite number of seconds")
     return seconds
 
 
