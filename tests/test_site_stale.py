@@ -61,7 +61,7 @@ def test_every_page_the_site_writes_in_the_page_folders_is_known_as_a_page():
              episode("three", 3, NOW), episodes_per_page=1,
              transcripts={tr["key"]: long_talk})
     in_folders = [k for k in s.pages if k.split("/")[0] in PAGE_FOLDERS]
-    assert "page/3.html" in in_folders
+    assert "episodes/two/transcript.html" in in_folders and "page/3.html" in in_folders
     assert all(is_page(k) for k in in_folders)
     assert not any(is_page(k) for k in [*s.pages.keys() - set(in_folders), *s.assets])
 
