@@ -96,8 +96,10 @@ def render_site(feeds: list[FeedConfig], manifest: Manifest, now: datetime, them
 
 def _episode(pages: _Pages, ep: model.EpisodePage, budget: int) -> bytes | None:
     """The episode page with its whole transcript, or None when it would weigh more than the
-    budget. A transcript whose text alone is over it is not rendered to find that out."""
-    if ep.transcript and sum(len(p.text.encode()) for p in ep.transcript) > budget:
+    budget. A transcript whose words and links alone are over it is not rendered to find out:
+    each passage is at least its text and its link's URL (escaping only adds to them)."""
+    if ep.transcript and sum(len(p.text.encode()) + len(p.href)
+                             for p in ep.transcript) > budget:
         return None
     page = pages.render("episode.html", ep.key, ep=ep, jsonld=model.episode_ld(pages.show, ep))
     return page if not ep.transcript or len(page) <= budget else None
