@@ -66,7 +66,8 @@ def test_every_page_the_site_writes_in_the_page_folders_is_known_as_a_page():
     assert not any(is_page(k) for k in [*s.pages.keys() - set(in_folders), *s.assets])
 
 
-@pytest.fixture(params=["local", "moto", "rclone"])
+@pytest.fixture(params=["local", pytest.param("moto", marks=pytest.mark.s3),
+                        pytest.param("rclone", marks=pytest.mark.s3)])
 def storage(request, tmp_path, aws_env):
     if request.param == "local":
         return LocalStorage(tmp_path / "public")
@@ -227,6 +228,7 @@ def _bucket_keys(endpoint: str, bucket: str) -> dict[str, bytes]:
         "Body"].read() for page in pages for o in page.get("Contents", [])}
 
 
+@pytest.mark.s3
 def test_removed_guid_deletes_the_pages_from_an_s3_bucket(show, any_server, any_bucket):
     target = f"s3://{any_bucket}/show"
     _upload_tree(show / "public", target)
