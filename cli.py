@@ -227,8 +227,10 @@ def _show_feeds(r: dict) -> None:
         state = "updated" if f["changed"] else "unchanged"
         click.echo(f"  feed {f['name']} {state}: {f['url']}")
     if r["site"]:
-        written = r["site"]["pages_written"]
-        state = f"updated ({written} pages written)" if written else "unchanged"
+        written, deleted = r["site"]["pages_written"], len(r["site"]["pages_deleted"])
+        verbs = ("to write", "to delete") if r["dry_run"] else ("written", "deleted")
+        done = [f"{n} pages {verb}" for n, verb in zip((written, deleted), verbs) if n]
+        state = f"updated ({', '.join(done)})" if done else "unchanged"
         click.echo(f"  site {state}: {r['site']['url']}")
     for p in r["pings"]:
         if p["ok"]:
@@ -248,7 +250,14 @@ def feed_command(feed_name: str | None, as_of: datetime | None, dry_run: bool, s
     out = Output(as_json)
     s = Session.open(_root(), feed_name, storage, _now(as_of), progress=out.progress,
                      log=out.log, dry_run=dry_run)
-    out.result(with_pings(s, rebuild_feeds(s), no_ping), _show_feeds)
+    out.result(with_pings(s, rebuild_feeds(s), no_ping), _show_rebuild)
+
+
+def _show_rebuild(r: dict) -> None:
+    if r["dry_run"]:
+        for action in r["actions"]:
+            click.echo(f"  would {action}")
+    _show_feeds(r)
 
 
 @cli.command("validate")

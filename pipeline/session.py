@@ -2,7 +2,8 @@
 
 Media first, manifest next, then the website, feeds last: every object is written before
 anything that points at it, so a crash at any step leaves the public feed (and the site's
-pages) pointing only at complete objects.
+pages) pointing only at complete objects. Pages the new site no longer has are deleted
+after all of that, so a crash leaves at worst a stale page, never a link to a missing one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .project.config import EpisodeConfig, FeedConfig
 from .runtime.env import env_float
 from .site.build import build_site
 from .site.model import INDEX_KEY
+from .site.stale import PAGE_FOLDERS, stale_pages
 from .storage import Storage, content_type_for, open_storage, sha256_file
 
 # Another run overwriting our manifest three times running is not a race but a broken lock.
@@ -71,7 +73,8 @@ class Session:
     lock_wait_s: float | None = None  # None: $PUBLISH_LOCK_WAIT_S, else 300 s
     uploaded_bytes: int = 0
     actions: list[str] = field(default_factory=list)
-    site: dict | None = None  # what commit wrote of the website: its URL and pages written
+    site: dict | None = None  # what commit did to the website: its URL, pages written, deleted
+    _site_pages: frozenset[str] = frozenset()  # the keys of the site last written
     _exe: str | None = None
 
     @classmethod
@@ -152,7 +155,7 @@ class Session:
     def commit(self, update: Callable[[Manifest], Manifest],
                uploads: list[Upload]) -> list[dict]:
         """Media first, manifest next, then the website, feeds last: the one order storage is
-        ever written in.
+        ever written in. Then the site's stale pages are deleted (`prune_site`).
 
         Under the storage's lock the manifest is read again and `update` applied to it, so two
         runs publishing different episodes both land instead of the last one winning, and what
@@ -192,6 +195,7 @@ class Session:
                 changed |= {f.name for f, xml in feeds if self.write_small(f.feed_key, xml)}
                 crashpoint("feeds-written")
                 if self.dry_run or self._landed(updated, written, feeds):
+                    self.prune_site()
                     return [{"name": feed.name, "url": feed.feed_url,
                              "location": self.storage.location(feed.feed_key),
                              "changed": feed.name in changed} for feed, _ in feeds]
@@ -224,7 +228,25 @@ class Session:
         written = sum(self.write_small(key, data) for key, data in site.pages.items())
         before = self.site["pages_written"] if self.site else 0
         self.site = {"url": site.url, "location": self.storage.location(INDEX_KEY),
-                     "pages_written": before + written}
+                     "pages_written": before + written, "pages_deleted": []}
+        self._site_pages = frozenset(site.pages)
+
+    def prune_site(self) -> None:
+        """Delete the pages the site written last no longer has: an unpublished or rescheduled
+        episode's pages, the pages of the list past its new end. Runs once the pages and feeds
+        that linked to them are rewritten. Found by listing storage, so pages left by any
+        earlier run or version go too. A site that is off is left as it was: deleting its
+        episode pages would break the links of the index it no longer rewrites."""
+        if self.site is None:
+            return
+        stored = (key for folder in PAGE_FOLDERS for key in self.storage.keys(folder))
+        gone = stale_pages(stored, self._site_pages)
+        for key in gone:
+            self.actions.append(f"delete {key}")
+            if not self.dry_run:
+                crashpoint("before-delete:page")
+                self.storage.delete(key)
+        self.site["pages_deleted"] = gone
 
 
 def episode_file(slug: str, stem: str, path: Path, cache_control: str,

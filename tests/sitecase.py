@@ -69,6 +69,7 @@ class Page(HTMLParser):
         self.elements: list[Element] = []
         self.text = ""
         self._open: list[Element] = []
+        self._parents: dict[int, list[Element]] = {}
 
     @classmethod
     def of(cls, data: bytes) -> Page:
@@ -80,6 +81,7 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         el = Element(tag, dict(attrs))
         self.elements.append(el)
+        self._parents[id(el)] = self._open[::-1]
         if tag not in {"meta", "link", "img", "input", "br"}:
             self._open.append(el)
 
@@ -92,6 +94,10 @@ class Page(HTMLParser):
         self.text += data
         for el in self._open:
             el.text += data
+
+    def parents(self, el: Element) -> list[Element]:
+        """The elements `el` is inside, nearest first."""
+        return self._parents.get(id(el), [])
 
     def find(self, tag: str, **attrs: str) -> list[Element]:
         return [e for e in self.elements if e.tag == tag

@@ -33,6 +33,8 @@ CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first
                   "--disable-sync", "--autoplay-policy=no-user-gesture-required",
                   "--mute-audio", "--window-size=1000,1200"]
 SLUG = "welcome"
+LONG = "long"
+LONG_CUES = 150  # 8 s of talk, 60 KB of words
 CHAPTERS = [(0.0, "Welcome"), (2.5, "Mentorship"), (5.0, "Goodbye")]
 TRANSCRIPT = """WEBVTT
 
@@ -106,8 +108,33 @@ title = "Mentorship changed my residency"
 """, encoding="utf-8")
     feed = project / "feeds/women-in-surgery.toml"
     feed.write_text(feed.read_text(encoding="utf-8") + RENDITIONS, encoding="utf-8")
-    run_json(project, "episode", "1")
+    _long_episode(project / "episodes" / "002-long", folder / "recording.wav")
+    run_json(project, "episode", "--all")
     return project
+
+
+def _long_episode(folder: Path, recording: Path) -> None:
+    """An 8-second episode with a transcript far over the episode page's budget: a cue every
+    50 ms, speakers taking turns, so it gets a transcript page of its own."""
+    folder.mkdir()
+    shutil.copy(recording, folder / "recording.wav")
+    cues = []
+    for n in range(LONG_CUES):
+        start_ms = n * 50
+        word = "laparoscopic" if n == 100 else "surgical"
+        cues.append(f"{_vtt_time(start_ms)} --> {_vtt_time(start_ms + 40)}\n"
+                    f"<v {'Host' if n % 2 else 'Guest'}>Passage {n} about {word} training, "
+                    + "mentorship and the long hours of residency. " * 6)
+    (folder / "transcript.vtt").write_text("WEBVTT\n\n" + "\n\n".join(cues) + "\n",
+                                           encoding="utf-8")
+    (folder / "episode.toml").write_text(
+        'title = "A long conversation"\nnumber = 2\nseason = 1\n'
+        'published = 2026-01-27T09:00:00-05:00\naudio = "recording.wav"\nnotes = "Long."\n'
+        'transcript = "transcript.vtt"\n', encoding="utf-8")
+
+
+def _vtt_time(ms: int) -> str:
+    return f"00:00:{ms // 1000:02d}.{ms % 1000:03d}"
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +266,8 @@ def test_player_lists_every_rendition_and_the_browser_plays_the_opus_one(browser
 
 
 @pytest.mark.parametrize("selector, start_s", [
-    (f"#chapters + ol a[data-start='{CHAPTERS[1][0]:g}']", CHAPTERS[1][0]),
-    ("[data-cue][data-start='5'] a", 5.0),
+    ("#chapters + ol a[href$='#t=00:02.5']", CHAPTERS[1][0]),
+    (".transcript a[href$='#t=00:05']", 5.0),
 ])
 def test_clicking_a_chapter_or_transcript_line_seeks_the_player(browser, server, selector,
                                                                  start_s):
@@ -253,9 +280,9 @@ def test_clicking_a_chapter_or_transcript_line_seeks_the_player(browser, server,
     assert browser.current_url == page  # the script seeks instead of opening the audio
     assert start_s <= audio_state(browser)["time"] < start_s + 2.5
     # The line being heard is highlighted once the player reports the new time.
-    wait_for(browser, "document.querySelector('[data-cue].current') !== null")
-    current = browser.find_element(By.CSS_SELECTOR, "[data-cue].current")
-    assert float(current.get_attribute("data-start")) <= audio_state(browser)["time"]
+    wait_for(browser, "document.querySelector('.transcript p.current') !== null")
+    current = browser.find_element(By.CSS_SELECTOR, ".transcript p.current")
+    assert current.text.startswith(f"00:0{int(start_s)} ")  # the passage that time is in
 
 
 def test_transcript_search_finds_a_word(browser, server):
@@ -267,7 +294,7 @@ def test_transcript_search_finds_a_word(browser, server):
     box.send_keys("mentorship")
     wait_for(browser, "document.querySelector('#transcript-search [role=status]')"
                       ".textContent !== ''")
-    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "[data-cue]")
+    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, ".transcript p")
              if p.is_displayed()]
     assert shown == ["00:02 Guest: Mentorship changed my residency."]
     status = browser.find_element(By.CSS_SELECTOR, "#transcript-search [role=status]")
@@ -279,7 +306,7 @@ def test_a_chapter_link_is_a_media_fragment_the_browser_honours(browser, server)
     from selenium.webdriver.common.by import By
 
     load(browser, f"{server}/episodes/{SLUG}.html")
-    href = browser.find_element(By.CSS_SELECTOR, "#chapters + ol a[data-start='5']") \
+    href = browser.find_element(By.CSS_SELECTOR, "#chapters + ol a[href$='#t=00:05']") \
         .get_attribute("href")
     assert href.endswith("#t=00:05")
     browser.get(href)
@@ -299,7 +326,7 @@ def test_the_page_works_without_javascript(server, tmp_path):
         assert [a.text for a in chapters] == [f"00:0{int(s)} {t}" for s, t in CHAPTERS]
         assert all(re.search(r"\.mp3#t=00:0\d(\.\d+)?$", a.get_attribute("href"))
                    for a in chapters)
-        lines = [p.text for p in chrome.find_elements(By.CSS_SELECTOR, "[data-cue]")]
+        lines = [p.text for p in chrome.find_elements(By.CSS_SELECTOR, ".transcript p")]
         assert lines[1] == "00:02 Guest: Mentorship changed my residency."
         assert not chrome.find_element(By.ID, "transcript-search").is_displayed()
         assert chrome.find_element(By.CSS_SELECTOR, "audio[controls]").is_displayed()
@@ -320,5 +347,44 @@ def test_axe_finds_no_accessibility_violation(browser, server, name, path):
     axe.inject()
     results = axe.run()
     screenshot(browser, name)
+    assert results["violations"] == [], axe.report(results["violations"])
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_a_long_transcript_has_its_own_page_that_seeks_searches_and_passes_axe(browser, server):
+    from axe_selenium_python import Axe
+    from selenium.webdriver.common.by import By
+
+    load(browser, f"{server}/episodes/{LONG}.html")
+    link = browser.find_element(By.PARTIAL_LINK_TEXT, "Read the transcript")
+    assert re.fullmatch(r"Read the transcript \([\d,]+ words\)", link.text)
+    link.click()
+    page = f"{server}/episodes/{LONG}/transcript.html"
+    wait_for(browser, f"location.href === {json.dumps(page)}"
+                      " && document.readyState === 'complete'")
+    wait_for(browser, "document.querySelector('audio').readyState >= 1")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".transcript p")) == LONG_CUES
+
+    browser.find_element(By.CSS_SELECTOR, ".transcript a[href$='#t=00:05']").click()
+    assert browser.current_url == page
+    assert 5 <= audio_state(browser)["time"] < 7.5
+    wait_for(browser, "document.querySelector('.transcript p.current') !== null")
+
+    box = browser.find_element(By.ID, "transcript-query")
+    box.send_keys("laparoscopic")
+    wait_for(browser, "document.querySelector('#transcript-search [role=status]')"
+                      ".textContent !== ''")
+    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, ".transcript p")
+             if p.is_displayed()]
+    assert len(shown) == 1 and shown[0].startswith("00:05 Guest: Passage 100 about laparoscopic")
+
+    requested = [e["params"]["request"]["url"] for e in network(browser)
+                 if e["method"] == "Network.requestWillBeSent"]
+    web = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")]
+    assert web and all(u.startswith(server + "/") for u in web), web
+    axe = Axe(browser)
+    axe.inject()
+    results = axe.run()
+    screenshot(browser, "transcript")
     assert results["violations"] == [], axe.report(results["violations"])
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -26,7 +26,8 @@ def test_publish_episode_writes_the_site_beside_the_feed_after_the_media(project
                 "sitemap.xml", "robots.txt"):
         assert (public / key).is_file(), key
     assert r["site"] == {"url": f"{BASE}/index.html",
-                         "location": (public / "index.html").as_uri(), "pages_written": 6}
+                         "location": (public / "index.html").as_uri(), "pages_written": 6,
+                         "pages_deleted": []}
     page = (public / "episodes/welcome.html").read_text(encoding="utf-8")
     assert r["audio"]["url"] in page and "Mentorship in residency" in page
     # One commit, one order: media, manifest, assets, pages, feed.

@@ -135,14 +135,12 @@ def test_chapters_soundbites_and_transcript_lines_link_to_moments_of_the_audio()
                                                    (40, 42, "Later.", "Bo"))})
     page = Page.of(s.pages["episodes/one.html"])
     audio = f"{BASE}/episodes/one/one.mp3"
-    seeks = [(a.attrs["href"].removeprefix(audio), a.attrs["data-start"], a.text)
-             for a in page.find("a") if "data-start" in a.attrs]
-    assert seeks == [("#t=00:00", "0", "00:00 Start"), ("#t=01:15.5", "75.5", "01:15 Middle"),
-                     ("#t=1:02:05", "3725", "1:02:05 Late"),
-                     ("#t=01:01,01:10.5", "61", "01:01 Best bit"),
-                     ("#t=00:00", "0", "00:00"), ("#t=00:02.25", "2.25", "00:02"),
-                     ("#t=00:40", "40", "00:40")]
-    lines = [p.text for p in page.elements if "data-cue" in p.attrs]
+    seeks = [(a.attrs["href"].removeprefix(audio), a.text)
+             for a in page.find("a") if a.attrs.get("href", "").startswith(audio + "#t=")]
+    assert seeks == [("#t=00:00", "00:00 Start"), ("#t=01:15.5", "01:15 Middle"),
+                     ("#t=1:02:05", "1:02:05 Late"), ("#t=01:01,01:10.5", "01:01 Best bit"),
+                     ("#t=00:00", "00:00"), ("#t=00:02.25", "00:02"), ("#t=00:40", "00:40")]
+    lines = transcript_lines(page)
     # A speaker's turn is one passage, cut after 30 s so its time still seeks close to it.
     assert lines == ["00:00 Ann: Hello there.", "00:02 Bo: Hi <Ann> & all. And again.",
                      "00:40 Bo: Later."]
@@ -264,17 +262,87 @@ def test_a_broken_project_template_is_one_error_naming_its_file(tmp_path, templa
     assert str(tmp_path / "templates" / "404.html") in str(exc.value)
 
 
-def test_episode_page_weighs_under_60_kb_with_its_css_and_js():
-    """A 30-minute conversation: 400 cues of about 4.5 s, turns of about 27 s."""
+def transcript_lines(page: Page) -> list[str]:
+    """The text of each transcript passage, as a visitor reads it."""
+    return [e.text for e in page.elements if e.tag == "p" and e.text and any(
+        p.tag == "div" and p.attrs.get("class") == "transcript" for p in page.parents(e))]
+
+
+def talk(minutes: float) -> bytes:
+    """A conversation of this length: cues of about 4.5 s, two speakers taking turns of 27 s,
+    words of a real episode's length (about 12 words, 57 characters a cue)."""
+    return cues_json(*[(n * 4.5, n * 4.5 + 4.2,
+                        f"Line {n}: we talked about residency, mentors and hours.",
+                        "Host" if n // 6 % 2 else "Guest")
+                       for n in range(round(minutes * 60 / 4.5))])
+
+
+def talk_site(minutes: float, **site_keys):
     tr = transcript_file("one")
-    cues = [(n * 4.5, n * 4.5 + 4.2, f"Line {n}: we talked about residency, mentors and hours.",
-             "Host" if n // 6 % 2 else "Guest") for n in range(400)]
-    s = site(episode("one", 1, NOW - WEEK, transcripts=[tr],
-                     chapters=[{"start_s": 60.0 * n, "title": f"Part {n}"} for n in range(8)]),
-             transcripts={tr["key"]: cues_json(*cues)})
-    page = s.pages["episodes/one.html"]
-    styles_and_scripts = sum(len(v) for k, v in s.assets.items() if k.endswith((".css", ".js")))
-    assert len(page) + styles_and_scripts < 60_000
+    return site(episode("one", 1, NOW - WEEK, transcripts=[tr],
+                        chapters=[{"start_s": 60.0 * n, "title": f"Part {n}"} for n in range(8)]),
+                transcripts={tr["key"]: talk(minutes)}, **site_keys)
+
+
+def weight(s, key: str) -> int:
+    """A page's bytes with the CSS and JS it loads: the budget's measure."""
+    return len(s.pages[key]) + sum(len(v) for k, v in s.assets.items()
+                                   if k.endswith((".css", ".js")))
+
+
+@pytest.mark.parametrize("minutes", [30, 60, 180])
+def test_episode_page_weighs_under_60_kb_with_its_css_and_js_at_any_length(minutes):
+    s = talk_site(minutes)
+    assert weight(s, "episodes/one.html") < 60_000
+
+
+def test_a_30_minute_transcript_stays_on_the_episode_page():
+    s = talk_site(30)
+    page = Page.of(s.pages["episodes/one.html"])
+    assert len(transcript_lines(page)) == 67  # 400 cues in turns of 6
+    assert page.find("form", id="transcript-search")
+    assert "episodes/one/transcript.html" not in s.pages
+    assert "transcript.html" not in s.pages["sitemap.xml"].decode()
+
+
+def test_a_3_hour_transcript_gets_its_own_page_and_the_episode_page_its_opening():
+    s = talk_site(180)
+    page = Page.of(s.pages["episodes/one.html"])
+    (more,) = [a for a in page.find("a") if a.text.startswith("Read the transcript")]
+    assert more.attrs["href"] == "../episodes/one/transcript.html"
+    words = 2400 * 9  # "Line N: we talked about residency, mentors and hours."
+    assert more.text == f"Read the transcript ({words:,} words)"
+    opening = transcript_lines(page)
+    assert opening and opening[0].startswith("00:00 Guest: Line 0: we talked")
+    assert sum(map(len, opening)) < 2_000
+    assert not page.find("form", id="transcript-search")  # the search is on the full page
+
+    full = Page.of(s.pages["episodes/one/transcript.html"])
+    lines = transcript_lines(full)
+    assert len(lines) == 400 and lines[-1].startswith("2:59:33 Host: Line 2394")
+    assert full.find("form", id="transcript-search") and full.find("audio", preload="metadata")
+    audio = f"{BASE}/episodes/one/one.mp3"
+    seeks = [a.attrs["href"] for a in full.find("a") if "#t=" in a.attrs.get("href", "")]
+    assert seeks[:2] == [f"{audio}#t=00:00", f"{audio}#t=00:27"] and len(seeks) == 400
+    assert [a.attrs["href"] for a in full.find("a") if a.text == "The episode page"] \
+        == ["../../episodes/one.html"]
+    assert full.find("link", rel="canonical")[0].attrs["href"] == \
+        f"{BASE}/episodes/one/transcript.html"
+    assert f"<loc>{BASE}/episodes/one/transcript.html</loc>" in s.pages["sitemap.xml"].decode()
+
+
+def test_the_budget_is_the_feeds_to_set():
+    assert "episodes/one/transcript.html" in talk_site(30, page_budget_kb=20).pages
+    assert "episodes/one/transcript.html" not in talk_site(180, page_budget_kb=1000).pages
+
+
+def test_one_enormous_passage_is_cut_on_the_episode_page():
+    tr = transcript_file("one")
+    s = site(episode("one", 1, NOW - WEEK, transcripts=[tr]),
+             transcripts={tr["key"]: cues_json((0, 20, "word " * 20_000, None))})
+    (line,) = transcript_lines(Page.of(s.pages["episodes/one.html"]))
+    assert line.endswith("word …") and len(line) < 1_600
+    assert weight(s, "episodes/one.html") < 60_000
 
 
 def test_every_theme_file_ships_with_a_non_editable_install():

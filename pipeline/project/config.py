@@ -196,6 +196,9 @@ class SiteSettings(Strict):
     url: str | None = Field(None, pattern=r"^https?://",
                             description="public URL of the site; default: base_url")
     episodes_per_page: int = Field(20, ge=1, le=1000)
+    # The budget: an episode page's HTML, CSS and JS before its artwork and audio.
+    page_budget_kb: int = Field(60, ge=10, le=10_000, description=(
+        "an episode page heavier than this with its transcript gets a transcript page"))
     subscribe: list[SubscribeLink] = Field([], description="directories that list the show")
 
 

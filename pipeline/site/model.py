@@ -7,7 +7,7 @@ works without JavaScript; the script only makes the same link seek the page's pl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -31,13 +31,11 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 # still seeks close to what it says. One link per cue would double the page's weight (a cue
 # is a few seconds of speech, its link as long as its words) and read like subtitles.
 PASSAGE_MAX_MS = 30_000
+# What an episode page whose transcript has a page of its own shows of it: the opening, about
+# two minutes of talk, so a visitor sees what the episode is like before following the link.
+EXCERPT_CHARS = 1_500
 ROLES = {"host": "Host", "co-host": "Co-host", "guest": "Guest", "producer": "Producer",
          "editor": "Editor"}
-
-
-def seconds_text(seconds: float) -> str:
-    """15.5 -> "15.5", 90.0 -> "90": a time for a data attribute, without float noise."""
-    return f"{seconds:.3f}".rstrip("0").rstrip(".")
 
 
 def clock(seconds: float) -> str:
@@ -93,8 +91,7 @@ class Moment:
 
     start_s: float
     text: str
-    href: str  # the audio URL with a media fragment
-    start: str  # start_s for a data attribute
+    href: str  # the audio URL with a media fragment: the script seeks to its time
     clock: str  # start_s as players show it
     speaker: str | None = None
     url: str | None = None  # a chapter's own link
@@ -104,8 +101,8 @@ class Moment:
 def moment(audio_url: str, start_s: float, text: str, end_s: float | None = None,
            **extra: str | None) -> Moment:
     """A moment with its link and times as text made once: pages show them many times."""
-    return Moment(start_s, text, seek_url(audio_url, start_s, end_s), seconds_text(start_s),
-                  clock(start_s), end_s=end_s, **extra)
+    return Moment(start_s, text, seek_url(audio_url, start_s, end_s), clock(start_s),
+                  end_s=end_s, **extra)
 
 
 @dataclass(frozen=True)
@@ -163,7 +160,29 @@ class EpisodePage:
     persons: tuple[Person, ...]
     chapters: tuple[Moment, ...]
     soundbites: tuple[Moment, ...]
-    transcript: tuple[Moment, ...]
+    transcript: tuple[Moment, ...]  # every passage, on the episode page or on its own page
+    transcript_key: str  # the transcript's own page, written when `transcript_apart`
+    words: int  # in the transcript
+    transcript_apart: bool = False  # too long for the episode page's budget
+
+    @property
+    def excerpt(self) -> tuple[Moment, ...]:
+        """The passages the episode page shows: all of them, or the opening when the
+        transcript has its own page (at least one passage, cut at a word if it is long)."""
+        if not self.transcript_apart:
+            return self.transcript
+        shown, chars = [], 0
+        for passage in self.transcript:
+            chars += len(passage.text)
+            if shown and chars > EXCERPT_CHARS:
+                break
+            shown.append(passage if chars <= EXCERPT_CHARS
+                         else replace(passage, text=cut_at_word(passage.text, EXCERPT_CHARS)))
+        return tuple(shown)
+
+    @property
+    def words_text(self) -> str:
+        return f"{self.words:,}"
 
     @property
     def date(self) -> str:
@@ -185,6 +204,18 @@ class EpisodePage:
     @property
     def size(self) -> str:
         return size_text(self.record.audio.bytes)
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a space, with an ellipsis when anything was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip() + " …"
+
+
+def with_transcript_apart(ep: EpisodePage) -> EpisodePage:
+    """The episode as shown when its transcript moves to a page of its own."""
+    return replace(ep, transcript_apart=True)
 
 
 def site_feed(feeds: list[FeedConfig]) -> FeedConfig:
@@ -237,6 +268,7 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
     chapters = tuple(moment(audio, c.start_s, c.title, url=c.url) for c in record.chapters)
     bites = tuple(moment(audio, b.start_s, b.title or clock(b.start_s), b.start_s + b.duration_s)
                   for b in record.soundbites)
+    passages = _transcript(key, transcripts.get(key) if key else None, audio)
     return EpisodePage(
         record=record, key=f"episodes/{record.slug}.html", embed_key=f"embed/{record.slug}.html",
         audio_url=audio, sources=player_sources(s.feed, record, s.media_prefix),
@@ -245,8 +277,9 @@ def episode_page(s: Show, record: EpisodeRecord, transcripts: Mapping[str, bytes
         # Sanitized again: the manifest in storage is read back, not trusted to be ours.
         notes=Markup(notes.clean(record.notes_html)),
         persons=tuple(Person(p.name, ROLES.get(p.role, p.role), p.href) for p in record.persons),
-        chapters=chapters, soundbites=bites,
-        transcript=_transcript(key, transcripts.get(key) if key else None, audio),
+        chapters=chapters, soundbites=bites, transcript=passages,
+        transcript_key=f"episodes/{record.slug}/transcript.html",
+        words=sum(len(p.text.split()) for p in passages),
     )
 
 

@@ -59,14 +59,26 @@ def render_site(feeds: list[FeedConfig], manifest: Manifest, now: datetime, them
     if not feed.site.enabled or feed.name not in manifest.feeds:
         return NO_SITE
     show = model.show(feeds, manifest.feeds[feed.name])
-    episodes = [model.episode_page(show, rec, transcripts)
-                for rec in visible_episodes(manifest, now, feed)]
     assets = {name: asset_key(name, data) for name, data in theme.assets.items()}
     pages = _Pages(theme, show, assets)
+    # What a visitor's browser loads besides the page, counted against the page's budget.
+    budget = feed.site.page_budget_kb * 1000 - sum(
+        len(data) for name, data in theme.assets.items() if name.endswith((".css", ".js")))
+    out: dict[str, bytes] = {}
+    episodes = []
+    for rec in visible_episodes(manifest, now, feed):
+        ep = model.episode_page(show, rec, transcripts)
+        page = _episode(pages, ep, budget)
+        if page is None:  # too heavy with its transcript: the transcript gets its own page
+            ep = model.with_transcript_apart(ep)
+            page = pages.render("episode.html", ep.key, ep=ep, jsonld=model.episode_ld(show, ep))
+            out[ep.transcript_key] = pages.render("transcript.html", ep.transcript_key, ep=ep)
+        out[ep.key] = page
+        out[ep.embed_key] = pages.render("embed.html", ep.embed_key, ep=ep)
+        episodes.append(ep)
 
     per_page = feed.site.episodes_per_page
     chunks = [episodes[i:i + per_page] for i in range(0, len(episodes), per_page)] or [[]]
-    out: dict[str, bytes] = {}
     for n, chunk in enumerate(chunks, 1):
         nav = {"page": n, "pages": len(chunks),
                "previous": index_key(n - 1) if n > 1 else None,
@@ -74,16 +86,23 @@ def render_site(feeds: list[FeedConfig], manifest: Manifest, now: datetime, them
                "links": [model.Link(str(i), index_key(i)) for i in range(1, len(chunks) + 1)]}
         out[index_key(n)] = pages.render("index.html", index_key(n), episodes=chunk,
                                          pagination=nav, jsonld=model.series_ld(show))
-    for ep in episodes:
-        out[ep.key] = pages.render("episode.html", ep.key, ep=ep,
-                                   jsonld=model.episode_ld(show, ep))
-        out[ep.embed_key] = pages.render("embed.html", ep.embed_key, ep=ep)
     out[NOT_FOUND_KEY] = pages.render("404.html", NOT_FOUND_KEY)
     out["sitemap.xml"] = pages.render("sitemap.xml", "sitemap.xml", episodes=episodes,
                                       index_pages=[index_key(n) for n in range(1, len(chunks) + 1)])
     out["robots.txt"] = pages.render("robots.txt", "robots.txt")
     return Site(assets={assets[name]: data for name, data in theme.assets.items()}, pages=out,
                 url=show.page_url(model.INDEX_KEY))
+
+
+def _episode(pages: _Pages, ep: model.EpisodePage, budget: int) -> bytes | None:
+    """The episode page with its whole transcript, or None when it would weigh more than the
+    budget. A transcript whose words and links alone are over it is not rendered to find out:
+    each passage is at least its text and its link's URL (escaping only adds to them)."""
+    if ep.transcript and sum(len(p.text.encode()) + len(p.href)
+                             for p in ep.transcript) > budget:
+        return None
+    page = pages.render("episode.html", ep.key, ep=ep, jsonld=model.episode_ld(pages.show, ep))
+    return page if not ep.transcript or len(page) <= budget else None
 
 
 class _Pages:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -110,6 +110,16 @@ class Storage(ABC):
     @abstractmethod
     def get_bytes(self, key: str) -> bytes | None:
         """The object's content, or None when it does not exist."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove an object for good; one already gone is no error. Only the website's stale
+        pages and the lock's claims are ever deleted: published media never are."""
+
+    @abstractmethod
+    def keys(self, folder: str) -> Iterator[str]:
+        """Every object's key below a folder (at any depth), in no particular order: how the
+        pages a site no longer has are found, whatever run or version wrote them."""
 
     def download(self, key: str, dest: Path, sha256: str | None = None) -> None:
         """Copy an object to a local file, verified against `sha256` (what was published) or

@@ -51,6 +51,25 @@ class LocalStorage(Storage):
         except FileNotFoundError:
             return None
 
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+            _fsync_folder(path.parent)  # the removal survives a power cut, as a write does
+        except FileNotFoundError:
+            pass  # the folder is gone too: nothing to delete
+        except OSError as exc:
+            raise PublishError(f"cannot delete: {exc.strerror}", where=path) from None
+
+    def keys(self, folder: str) -> Iterator[str]:
+        """Files below the folder; dotfiles (the lock, a dead run's temporary files) are not
+        objects."""
+        base = self._path(folder)
+        for path in base.rglob("*"):
+            rel = path.relative_to(self.root)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                yield rel.as_posix()
+
     def _copy_to(self, key: str, dest: Path) -> None:
         shutil.copyfile(self._path(key), dest)
 
@@ -100,11 +119,16 @@ class LocalStorage(Storage):
             if isinstance(exc, OSError):
                 raise PublishError(f"cannot write: {exc.strerror}", where=final) from None
             raise
-        dir_fd = os.open(final.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_folder(final.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """A rename or an unlink is durable once its folder is synced."""
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _copy(src, dst, progress: Progress | None) -> None:

@@ -194,9 +194,9 @@ class S3Storage(Storage):
         except BaseException:
             # Best effort: the endpoint may be what failed. A claim left behind goes stale.
             with suppress(PublishError):
-                self._delete(claim)
+                self.delete(claim)
             raise
-        self._delete(claim)
+        self.delete(claim)
 
     def _try_lock(self, claim: str, ttl_s: float) -> bool:
         """One round: store our claim, list every claim, hold if no other one is live."""
@@ -215,21 +215,27 @@ class S3Storage(Storage):
         if not rivals:
             return True
         if min(rivals) < claim:
-            self._delete(claim)  # an older claim goes first: ours would only hold it up
+            self.delete(claim)  # an older claim goes first: ours would only hold it up
         return False
 
     def _claims(self) -> dict[str, float]:
         """Every claim below the prefix, with the time the server last stored it."""
-        folder = self._key(LOCK_FOLDER) + "/"
-        found = {}
-        with self._s3_errors(LOCK_FOLDER):
+        return {key: modified for key, modified in self._listing(LOCK_FOLDER)}
+
+    def keys(self, folder: str) -> Iterator[str]:
+        return (key for key, _ in self._listing(folder))
+
+    def _listing(self, folder: str) -> Iterator[tuple[str, float]]:
+        """Each object below a folder, by its key under the storage root, with the time the
+        server last stored it (ListObjectsV2, a thousand to a request)."""
+        prefix = self._key(folder) + "/"
+        with self._s3_errors(folder):
             pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                           Prefix=folder)
+                                                                           Prefix=prefix)
             for page in pages:
                 for item in page.get("Contents", []):
-                    name = LOCK_FOLDER + "/" + item["Key"].removeprefix(folder)
-                    found[name] = item["LastModified"].timestamp()
-        return found
+                    yield (folder + "/" + item["Key"].removeprefix(prefix),
+                           item["LastModified"].timestamp())
 
     def _live(self, claim: str, modified: float, ttl_s: float) -> bool:
         """Whether another run's claim counts; the claim of a run that died is deleted."""
@@ -237,11 +243,12 @@ class S3Storage(Storage):
         if data is None:
             return False  # released since the listing
         if _dead(_lock_holder(data), modified + ttl_s):
-            self._delete(claim)
+            self.delete(claim)
             return False
         return True
 
-    def _delete(self, key: str) -> None:
+    def delete(self, key: str) -> None:
+        """DeleteObject; S3 answers a missing key with 204, some servers with 404."""
         with self._s3_errors(key):
             try:
                 self._client.delete_object(Bucket=self.bucket, Key=self._key(key))

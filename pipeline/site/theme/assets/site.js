@@ -1,27 +1,36 @@
-/* Enhances the episode page; everything works without it. Links with data-start (chapters,
-   highlights, transcript lines) seek this page's player instead of opening the audio file at
-   their media fragment; the transcript line being heard is highlighted; the transcript search
-   shows only the lines with the words typed. */
+/* Enhances the episode and transcript pages; everything works without it. Links to this
+   page's audio with a media fragment (#t=MM:SS: chapters, highlights, transcript passages)
+   seek the page's player instead of opening the audio file; the passage being heard is
+   highlighted; the transcript search shows only the passages with the words typed. */
 "use strict";
 (function () {
   var audio = document.querySelector("audio[data-player]");
   if (!audio) return;
+  var source = audio.querySelector("source");
+  var media = source ? source.src : audio.src;
+
+  function start(link) {  // seconds from "#t=[[H:]MM:]SS[.mmm][,end]", or NaN
+    var found = /#t=([\d:.]+)/.exec(link.getAttribute("href") || "");
+    if (!found) return NaN;
+    return found[1].split(":").reduce(function (s, part) { return s * 60 + parseFloat(part); }, 0);
+  }
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-start]");
-    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var link = event.target.closest && event.target.closest("a[href*='#t=']");
+    if (!link || link.href.split("#")[0] !== media) return;
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
     event.preventDefault();
-    audio.currentTime = parseFloat(link.getAttribute("data-start"));
+    audio.currentTime = start(link);
     var playing = audio.play();
     if (playing && playing.catch) playing.catch(function () {});
   });
 
-  var lines = Array.prototype.slice.call(document.querySelectorAll("[data-cue]"));
-  var starts = lines.map(function (line) { return parseFloat(line.getAttribute("data-start")); });
+  var lines = Array.prototype.slice.call(document.querySelectorAll(".transcript p"));
+  var starts = lines.map(function (line) { return start(line.querySelector("a")); });
   var current = null;
   audio.addEventListener("timeupdate", function () {
     var low = 0, high = starts.length - 1, found = null;
-    while (low <= high) {  // the last line that starts at or before the playing time
+    while (low <= high) {  // the last passage that starts at or before the playing time
       var mid = (low + high) >> 1;
       if (starts[mid] <= audio.currentTime) { found = lines[mid]; low = mid + 1; } else { high = mid - 1; }
     }
