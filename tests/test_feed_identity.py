@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from helpers import run, run_json, set_key
 from test_feed_render import BASE, NOW, episode, feed_config, render, stored
 
