@@ -151,6 +151,7 @@ def make_episodes(project: Path, count: int) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_concurrent_publishes_of_different_episodes_all_land(any_server, any_bucket, tmp_path):
     project = copy_project(tmp_path / "show")
     folders = make_episodes(project, RUNS)

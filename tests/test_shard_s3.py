@@ -21,6 +21,7 @@ EPISODES = 8  # shares of 3, 3 and 2
 
 @pytest.mark.slow
 @pytest.mark.s3
+@pytest.mark.e2e
 def test_concurrent_shards_all_land_in_the_manifest_and_the_feed(any_server, any_bucket,
                                                                  tmp_path):
     project = copy_project(tmp_path / "show")
