@@ -20,6 +20,7 @@ from .audio.id3 import ChapterMark, TagData, write_tags
 from .audio.passthrough import publish_as_is
 from .audio.timeline import Placement
 from .checks.gather import refuse_on_errors
+from .checks.renames import orphan_message, orphans, published_as
 from .checks.rules import check_times
 from .errors import PublishError
 from .faults import crashpoint
@@ -38,7 +39,6 @@ from .manifest import (
 )
 from .project.config import AudioSettings, EpisodeConfig, episode_audio, episode_bumpers, public_url
 from .publishing.renditions import episode_renditions
-from .checks.renames import orphan_message, orphans, published_as
 from .session import Session, Upload, episode_file, no_progress, with_feed_records
 from .storage import IntegrityError, content_type_for, sha256_file
 from .texts import chapters, notes, transcript

@@ -14,11 +14,11 @@ from ..feed.analytics import resolved_prefix, unprefixed
 from ..feed.render import render_feed
 from ..manifest import MANIFEST_KEY, Manifest
 from ..project.config import EpisodeConfig, FeedConfig, public_url
-from .renames import orphan_message, orphans
 from ..session import Session
 from ..storage import content_type_for
 from ..texts import notes, transcript
 from .identity import check_identity
+from .renames import orphan_message, orphans
 from .rules import (
     LINKED_FILES,
     NS,
@@ -83,7 +83,7 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
     `deep` downloads and measures every MP3 again."""
     feed = s.feed
     eps = [ep for ep in s.catalogue
-           if feed.filter is None or feed.filter.admits(ep.type, ep.season)]
+           if feed.admits(ep.type, ep.season)]
     problems = before_upload(s, eps, report_unknown_duration=True)
     manifest = s.read_manifest()
     where = _item_where(s, manifest)
@@ -94,7 +94,7 @@ def validate_feed(s: Session, deep: bool = False) -> list[Problem]:
                                    where)
         problems += [warning(where[rec.guid], orphan_message(rec, feed.path))
                      for rec in orphans(manifest, s.catalogue, feed.removed_guids)
-                     if feed.filter is None or feed.filter.admits(rec.type, rec.season)]
+                     if feed.admits(rec.type, rec.season)]
         imported = feed.path.parent / f"{feed.name}.imported.xml"
         if imported.is_file():  # kept by `publish import`: no GUID may change or go
             problems += check_imported(imported.read_bytes(), rendered, str(imported))

@@ -36,8 +36,7 @@ def visible_episodes(manifest: Manifest, now: datetime,
 
 def _admits(feed: FeedConfig, ep: EpisodeRecord) -> bool:
     """The feed's filter admits the episode and the producer has not removed it."""
-    return ((feed.filter is None or feed.filter.admits(ep.type, ep.season))
-            and ep.guid not in feed.removed_guids)
+    return feed.admits(ep.type, ep.season) and ep.guid not in feed.removed_guids
 
 
 def feed_episodes(feed: FeedConfig, manifest: Manifest, now: datetime) -> list[EpisodeRecord]:

@@ -364,6 +364,10 @@ class FeedConfig(Strict):
     def artwork_path(self) -> Path:
         return (self.path.parent / self.artwork).resolve()
 
+    def admits(self, episode_type: str, season: int | None) -> bool:
+        """Whether this feed's `[filter]` (if any) lets an episode of this type and season in."""
+        return self.filter is None or self.filter.admits(episode_type, season)
+
 
 def episode_audio(feed: FeedConfig, episode: EpisodeConfig) -> AudioSettings:
     """The feed's audio settings with the episode's intro/outro choice, paths made absolute."""

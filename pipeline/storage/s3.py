@@ -220,7 +220,7 @@ class S3Storage(Storage):
 
     def _claims(self) -> dict[str, float]:
         """Every claim below the prefix, with the time the server last stored it."""
-        return {key: modified for key, modified in self._listing(LOCK_FOLDER)}
+        return dict(self._listing(LOCK_FOLDER))
 
     def keys(self, folder: str) -> Iterator[str]:
         return (key for key, _ in self._listing(folder))
