@@ -63,9 +63,9 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "show")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def published(tmp_path_factory) -> Path:
-    """The demo, published once per test module; each test changes its own copy (`show`)."""
+    """The demo, published once per run; each test changes its own copy (`show`)."""
     project = copy_project(tmp_path_factory.mktemp("published") / "show")
     run_json(project, "episode", "1")
     return project
